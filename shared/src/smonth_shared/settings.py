@@ -1,0 +1,58 @@
+"""The settings every service shares; each service extends this class with its own."""
+
+from pathlib import Path
+
+from pydantic import AwareDatetime, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev-secret"}
+
+
+class ServiceSettings(BaseSettings):
+    """Read from the environment (and a `.env` file, if present); names are upper-case."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    service_name: str = Field(description="The service's name: intake, exposure, notify or reports.")
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/safety_month",
+        description="PostgreSQL; each service uses only its own schema in it.",
+    )
+    kafka_bootstrap_servers: str = Field(default="localhost:9092")
+    http_host: str = Field(default="127.0.0.1")
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    campaign: str = Field(default="2021", description="The campaign this deployment serves.")
+    campaign_file: Path | None = Field(
+        default=None, description="A campaign file to use instead of the one shipped for CAMPAIGN."
+    )
+    clock_start: AwareDatetime | None = Field(
+        default=None, description="Simulated clock: the instant it shows at CLOCK_ORIGIN."
+    )
+    clock_origin: AwareDatetime | None = Field(
+        default=None,
+        description="Simulated clock: the wall-clock instant at which it showed CLOCK_START. "
+        "Every process given the same origin shows the same simulated time.",
+    )
+    clock_speed: float = Field(default=1.0, gt=0, description="Simulated seconds per wall second.")
+    safety_month_jwt_secret: str = Field(
+        default="", description="HS256 key of the bearer tokens (SAFETY_MONTH_JWT_SECRET)."
+    )
+    log_level: str = Field(default="INFO")
+    relay_batch_size: int = Field(default=500, ge=1)
+    consumer_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts at a failing event before it is dead-lettered."
+    )
+
+    @field_validator("safety_month_jwt_secret")
+    @classmethod
+    def _refuse_placeholder_secret(cls, value: str) -> str:
+        if value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < 16:
+            raise ValueError(
+                "SAFETY_MONTH_JWT_SECRET must be set to a random value of at least 16 characters"
+            )
+        return value
+
+    @property
+    def schema(self) -> str:
+        """Each service owns one PostgreSQL schema named after it."""
+        return self.service_name
