@@ -13,7 +13,9 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    service_name: str = Field(description="The service's name: intake, exposure, notify or reports.")
+    service_name: str = Field(
+        description="The service's name: intake, exposure, notify or reports."
+    )
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/safety_month",
         description="PostgreSQL; each service uses only its own schema in it.",
@@ -46,9 +48,9 @@ class ServiceSettings(BaseSettings):
     @field_validator("safety_month_jwt_secret")
     @classmethod
     def _refuse_placeholder_secret(cls, value: str) -> str:
-        if value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < 16:
+        if value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < 32:
             raise ValueError(
-                "SAFETY_MONTH_JWT_SECRET must be set to a random value of at least 16 characters"
+                "SAFETY_MONTH_JWT_SECRET must be set to a random value of at least 32 characters"
             )
         return value
 

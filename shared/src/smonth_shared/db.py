@@ -1,0 +1,95 @@
+"""PostgreSQL: one pool per service, pinned to the service's own schema, and the migration runner.
+
+Migrations are plain SQL files named `NNN_what.sql`: first the delivery tables every service
+shares (this package's `migrations/`), then the service's own. They run in one transaction under
+an advisory lock, so two replicas starting together never race; each file is applied once.
+"""
+
+import logging
+from collections.abc import Iterable
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+SHARED_MIGRATIONS = files("smonth_shared") / "migrations"
+
+
+async def create_pool(
+    dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10
+) -> asyncpg.Pool:
+    """Every connection's search_path is the service's schema: SQL never names a schema."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings={"search_path": schema, "application_name": f"smonth-{schema}"},
+    )
+    assert pool is not None
+    return pool
+
+
+def migration_files(service_migrations: Traversable) -> list[tuple[str, str]]:
+    """(name, sql) in the order to apply: the shared delivery tables first, then the service's."""
+    found: list[tuple[str, str]] = []
+    for prefix, folder in (("shared/", SHARED_MIGRATIONS), ("", service_migrations)):
+        sql_files = sorted(
+            (item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda f: f.name
+        )
+        found.extend((prefix + item.name, item.read_text(encoding="utf-8")) for item in sql_files)
+    return found
+
+
+async def migrate(dsn: str, schema: str, service_migrations: Traversable) -> list[str]:
+    """Apply what is missing; returns the names applied this time (empty when up to date)."""
+    _check_identifier(schema)
+    migrations = migration_files(service_migrations)
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{schema}")
+            # The schema name is checked above against a strict pattern; identifiers cannot be
+            # passed as parameters.
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            await conn.execute(f'SET LOCAL search_path TO "{schema}"')
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {row["name"] for row in await conn.fetch("SELECT name FROM schema_migrations")}
+            applied = await _apply_missing(conn, migrations, done)
+    finally:
+        await conn.close()
+    for name in applied:
+        log.info("migration applied: %s.%s", schema, name)
+    return applied
+
+
+async def pending_migrations(pool: asyncpg.Pool, service_migrations: Traversable) -> list[str]:
+    """What /readyz reports as missing."""
+    names = [name for name, _ in migration_files(service_migrations)]
+    exists = await pool.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    if not exists:
+        return names
+    done = {row["name"] for row in await pool.fetch("SELECT name FROM schema_migrations")}
+    return [name for name in names if name not in done]
+
+
+async def _apply_missing(
+    conn: asyncpg.Connection, migrations: Iterable[tuple[str, str]], done: set[str]
+) -> list[str]:
+    applied = []
+    for name, sql in migrations:
+        if name in done:
+            continue
+        await conn.execute(sql)
+        await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+        applied.append(name)
+    return applied
+
+
+def _check_identifier(name: str) -> None:
+    if not (name.isascii() and name.replace("_", "").isalnum() and name[0].isalpha()):
+        raise ValueError(f"not a safe schema name: {name!r}")

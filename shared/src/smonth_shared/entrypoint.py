@@ -1,0 +1,55 @@
+"""`python -m smonth_<service> [migrate|serve]`: the same two steps for every service."""
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from importlib.resources.abc import Traversable
+from typing import TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from smonth_shared.db import migrate
+from smonth_shared.settings import ServiceSettings
+from smonth_shared.telemetry import setup_tracing
+from smonth_shared.topics import ensure_topics
+
+S = TypeVar("S", bound=ServiceSettings)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def run_service(
+    settings_class: type[S], build: Callable[[S], FastAPI], migrations: Traversable
+) -> None:
+    parser = argparse.ArgumentParser(prog="python -m smonth_<service>")
+    parser.add_argument("command", choices=["migrate", "serve"], nargs="?", default="serve")
+    parser.add_argument("--migrate-first", action="store_true",
+                        help="apply missing migrations before serving")  # fmt: skip
+    args = parser.parse_args()
+    try:
+        settings = settings_class()  # type: ignore[call-arg]
+    except ValidationError as error:
+        sys.exit(f"settings refused: {error}")
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT, stream=sys.stderr)
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    if args.command == "migrate" or args.migrate_first:
+        applied = asyncio.run(migrate(settings.database_url, settings.schema, migrations))
+        created = asyncio.run(ensure_topics(settings.kafka_bootstrap_servers))
+        logger = logging.getLogger(settings.service_name)
+        logger.info("migrations: %s", ", ".join(applied) or "up to date")
+        logger.info("topics created: %s", ", ".join(created) or "none missing")
+        if args.command == "migrate":
+            return
+    setup_tracing(settings.service_name)
+    uvicorn.run(
+        build(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

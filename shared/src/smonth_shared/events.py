@@ -1,0 +1,301 @@
+"""The public event contract (CONTRACT.md): the envelope, every payload, and the topic of each type.
+
+The field descriptions feed the AsyncAPI documents; a change here is a contract change.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID, uuid4
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationError,
+    model_validator,
+)
+
+IndustryCode = Literal[
+    "hazardous_chemicals",
+    "mining",
+    "industry_trade",
+    "road_traffic",
+    "construction",
+    "fishing_vessels",
+    "other",
+]
+UnitCode = Annotated[
+    str,
+    Field(min_length=2, max_length=16, pattern=r"^[A-Za-z0-9_-]+$", description="A unit's code"),
+]
+ProvinceCode = Annotated[
+    str, Field(pattern=r"^\d{2}$", description="GB/T 2260 province code (66 for the XPCC)")
+]
+Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ProgressReported(Payload):
+    submission_id: UUID = Field(description="The snapshot's id in intake.")
+    unit: UnitCode
+    as_of: date = Field(description="The date the cumulative figures stand at.")
+    revision: int = Field(ge=1, description="1 for a first snapshot of this date, then 2, 3...")
+    indicators: dict[str, NonNegativeInt] = Field(
+        description="Cumulative figures since the campaign started, by indicator code."
+    )
+
+
+class AttachedFile(Payload):
+    filename: str
+    content_type: str
+    size: NonNegativeInt = Field(description="Bytes.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    location: str = Field(description="Where intake keeps the bytes (blob store key).")
+
+
+class SummarySubmitted(Payload):
+    report_id: UUID
+    unit: UnitCode
+    title: str
+    body: str
+    received_at: AwareDatetime = Field(description="This submission's receipt, by the clock.")
+    on_time: bool = Field(description="Whether the unit has an on-time receipt (kept once earned).")
+    first_received_at: AwareDatetime = Field(description="The unit's first receipt.")
+    file: AttachedFile | None = None
+
+
+class LiaisonDesignated(Payload):
+    unit: UnitCode
+    name: str
+    position: str
+    office_phone: str
+    mobile: str
+    email: str
+    designated_at: AwareDatetime
+
+
+class MaterialSubmitted(Payload):
+    material_id: UUID
+    unit: UnitCode
+    kind: Literal["practice", "video", "picture"]
+    title: str
+    description: str
+    file: AttachedFile | None = None
+
+
+class CaseReported(Payload):
+    case_id: UUID
+    province: ProvinceCode
+    title: str
+    industry: IndustryCode
+    enterprise: str
+    summary: str
+    media_outlet: str
+    published_on: date
+    url: str
+
+
+class CaseRejected(Payload):
+    case_id: UUID
+    province: ProvinceCode
+    reason: str
+    rejected_by: str
+
+
+class TipReceived(Payload):
+    """Never carries the tipster's name, phone or e-mail: those stay encrypted in intake."""
+
+    tip_id: UUID
+    province: ProvinceCode
+    industry: IndustryCode
+    category: Literal["major_hazard", "violation"]
+    description: str
+    city: str | None = None
+    location: str | None = None
+    enterprise: str | None = None
+    occurred_on: date | None = None
+    received_at: AwareDatetime
+    named: bool = Field(description="Whether the tipster left contact details (not the details).")
+
+
+class TipResolved(Payload):
+    tip_id: UUID
+    province: ProvinceCode
+    industry: IndustryCode
+    status: Literal["verified", "unfounded"]
+    rectified: bool
+    reward_paid: bool
+    resolved_at: AwareDatetime
+
+
+class MonthAssessed(Payload):
+    province: ProvinceCode
+    month: Month
+    cases_counted: NonNegativeInt
+    quota: NonNegativeInt
+    status: Literal["met", "unmet", "missed"] = Field(
+        description="met: quota reached; unmet: month still open and short; missed: closed short."
+    )
+    closed: bool = Field(description="Whether the month is over by the clock.")
+
+
+class ReminderOutcome(Payload):
+    reminder_id: UUID
+    unit: UnitCode
+    reason: Literal["liaison_missing", "summary_due", "exposure_quota"]
+    occasion: str = Field(description="Which occasion of the reason, e.g. 'before', '2021-06'.")
+    channel: Literal["email", "sms"]
+    recipient: str
+    attempts: int = Field(ge=1)
+    error: str | None = None
+
+
+class Artifact(Payload):
+    format: Literal["json", "xlsx", "csv", "html", "pdf"]
+    url: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: NonNegativeInt
+
+
+class NationalSummaryPublished(Payload):
+    campaign: str
+    as_of: AwareDatetime
+    trigger: str = Field(description="on_demand, month_end:YYYY-MM or after_deadline")
+    artifacts: list[Artifact]
+
+
+class Topic(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    partitions: int = 12
+    compacted: bool = False
+
+
+PROGRESS = Topic(name="smonth.progress.v1")
+SUMMARY = Topic(name="smonth.summary.v1")
+LIAISON = Topic(name="smonth.liaison.v1", compacted=True)
+MATERIAL = Topic(name="smonth.material.v1")
+CASE = Topic(name="smonth.case.v1")
+TIP = Topic(name="smonth.tip.v1")
+COMPLIANCE = Topic(name="smonth.compliance.v1")
+REMINDER = Topic(name="smonth.reminder.v1")
+NATIONAL = Topic(name="smonth.national.v1", partitions=1)
+INBOUND = Topic(name="smonth.inbound.v1")
+DEADLETTER = Topic(name="smonth.deadletter.v1", partitions=1)
+ALL_TOPICS = (
+    PROGRESS, SUMMARY, LIAISON, MATERIAL, CASE, TIP, COMPLIANCE, REMINDER, NATIONAL, INBOUND,
+    DEADLETTER,
+)  # fmt: skip
+
+EVENT_TYPES: dict[str, tuple[type[Payload], Topic]] = {
+    "progress.reported": (ProgressReported, PROGRESS),
+    "summary.submitted": (SummarySubmitted, SUMMARY),
+    "liaison.designated": (LiaisonDesignated, LIAISON),
+    "material.submitted": (MaterialSubmitted, MATERIAL),
+    "case.reported": (CaseReported, CASE),
+    "case.rejected": (CaseRejected, CASE),
+    "tip.received": (TipReceived, TIP),
+    "tip.resolved": (TipResolved, TIP),
+    "exposure.month-assessed": (MonthAssessed, COMPLIANCE),
+    "reminder.sent": (ReminderOutcome, REMINDER),
+    "reminder.failed": (ReminderOutcome, REMINDER),
+    "national-summary.published": (NationalSummaryPublished, NATIONAL),
+}
+EventType = Literal[
+    "progress.reported",
+    "summary.submitted",
+    "liaison.designated",
+    "material.submitted",
+    "case.reported",
+    "case.rejected",
+    "tip.received",
+    "tip.resolved",
+    "exposure.month-assessed",
+    "reminder.sent",
+    "reminder.failed",
+    "national-summary.published",
+]
+
+
+class Envelope(BaseModel):
+    """Every message value on every topic: one event, its type and its subject (the Kafka key)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: UUID = Field(description="Unique per event: consumers drop a repeat.")
+    type: EventType = Field(description="What happened, e.g. tip.received.")
+    version: Literal[1] = Field(default=1, description="The payload's schema version.")
+    source: str = Field(
+        min_length=1, max_length=64, description="intake, exposure... or the sending system's id."
+    )
+    time: AwareDatetime = Field(description="When it happened, RFC 3339 with offset.")
+    campaign: str = Field(pattern=r"^\d{4}$", description="The campaign, e.g. 2021.")
+    subject: str = Field(
+        min_length=1, max_length=32, description="Unit or province code; also the Kafka key."
+    )
+    data: dict[str, Any] = Field(description="The payload of `type`.")
+
+    @model_validator(mode="after")
+    def _data_matches_type(self) -> "Envelope":
+        payload_model, _ = EVENT_TYPES[self.type]
+        try:
+            payload_model.model_validate(self.data)
+        except ValidationError as error:
+            raise ValueError(_nested_errors("data", error)) from None
+        return self
+
+    @property
+    def topic(self) -> Topic:
+        return EVENT_TYPES[self.type][1]
+
+    def payload(self) -> Payload:
+        return EVENT_TYPES[self.type][0].model_validate(self.data)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "Envelope":
+        return cls.model_validate_json(raw)
+
+
+def new_event(
+    payload: Payload,
+    *,
+    source: str,
+    time: datetime,
+    campaign: str,
+    subject: str,
+    event_type: EventType | None = None,
+) -> Envelope:
+    """Wrap a payload in a fresh envelope; the type follows from the payload's class unless given
+    (one payload class serves both reminder.sent and reminder.failed)."""
+    return Envelope(
+        id=uuid4(),
+        type=event_type or _type_of(payload),
+        source=source,
+        time=time,
+        campaign=campaign,
+        subject=subject,
+        data=payload.model_dump(mode="json"),
+    )
+
+
+def _type_of(payload: Payload) -> EventType:
+    matches = [name for name, (model, _) in EVENT_TYPES.items() if type(payload) is model]
+    if len(matches) != 1:
+        raise ValueError(f"{type(payload).__name__} serves {matches}: name the event_type")
+    return matches[0]  # type: ignore[return-value]
+
+
+def _nested_errors(prefix: str, error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in (prefix, *item['loc']))}: {item['msg']}"
+        for item in error.errors()
+    )

@@ -1,0 +1,197 @@
+"""The outbox: events written with the state they announce, published by one relay per service.
+
+The writer runs inside the caller's transaction, so a rolled-back change announces nothing.
+The relay holds a PostgreSQL advisory lock (one active relay per service, the others stand by),
+sends pending rows in order with the subject as key, and marks them published only after the
+broker acknowledged them; anything else is retried with back-off, forever.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from opentelemetry.trace import SpanKind
+
+from smonth_shared.backoff import Backoff
+from smonth_shared.events import Envelope
+from smonth_shared.telemetry import context_from_headers, current_trace_headers, tracer
+
+log = logging.getLogger(__name__)
+
+# Outages of the database or the broker: waited out and retried, never a reason to drop an event.
+TRANSIENT_ERRORS = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    KafkaError,
+)
+
+
+class Outbox:
+    """Writes events into the service's outbox table, inside the caller's transaction."""
+
+    def __init__(self, schema: str) -> None:
+        self.channel = f"outbox_{schema}"
+
+    async def add(self, conn: asyncpg.Connection, *events: Envelope) -> None:
+        trace_headers = json.dumps(current_trace_headers())
+        await conn.executemany(
+            "INSERT INTO outbox (event_id, topic, key, event_type, value, headers)"
+            " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+            [(e.id, e.topic.name, e.subject, e.type, e.to_bytes(), trace_headers) for e in events],
+        )
+        # A hint only: the relay also polls, so a lost notification costs latency, not events.
+        await conn.execute("SELECT pg_notify($1, '')", self.channel)
+
+
+def new_producer(bootstrap_servers: str, **overrides: object) -> AIOKafkaProducer:
+    """The producer every service uses: idempotent and fully acknowledged, so order per key holds
+    across retries."""
+    settings: dict[str, object] = {
+        "bootstrap_servers": bootstrap_servers,
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+        "max_batch_size": 256 * 1024,
+        "request_timeout_ms": 15000,
+        "compression_type": None,
+    }
+    settings.update(overrides)
+    return AIOKafkaProducer(**settings)  # type: ignore[arg-type]
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        dsn: str,
+        schema: str,
+        bootstrap_servers: str,
+        batch_size: int = 500,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.pool = pool
+        self.dsn = dsn
+        self.schema = schema
+        self.channel = f"outbox_{schema}"
+        self.bootstrap_servers = bootstrap_servers
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.is_leader = False
+        self._wakeup = asyncio.Event()
+
+    async def run(self) -> None:
+        """Until cancelled: take the lead when free, publish while leading, recover from outages."""
+        backoff = Backoff()
+        while True:
+            try:
+                async with self._leadership() as lock_conn:
+                    if lock_conn is None:
+                        await asyncio.sleep(self.poll_interval * 4)
+                        continue
+                    async with self._producer() as producer:
+                        backoff.reset()
+                        await self._publish_while_leading(lock_conn, producer)
+            except TRANSIENT_ERRORS as error:
+                delay = backoff.next()
+                log.warning("outbox relay of %s: %s; retrying in %.1f s", self.schema, error, delay)
+                await asyncio.sleep(delay)
+
+    async def publish_pending(self, producer: AIOKafkaProducer) -> int:
+        """One batch: send, wait for the acknowledgements, mark the acknowledged rows."""
+        rows = await self.pool.fetch(
+            "SELECT seq, topic, key, event_type, value, headers FROM outbox"
+            " WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+            self.batch_size,
+        )
+        if not rows:
+            return 0
+        sends = [await self._send(producer, row) for row in rows]
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        acknowledged = [row["seq"] for row, result in zip(rows, results, strict=True)
+                        if not isinstance(result, BaseException)]  # fmt: skip
+        if acknowledged:
+            await self.pool.execute(
+                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", acknowledged
+            )
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if failures:
+            raise failures[0]
+        return len(rows)
+
+    async def _send(self, producer: AIOKafkaProducer, row: asyncpg.Record) -> asyncio.Future:
+        stored = json.loads(row["headers"])
+        with tracer().start_as_current_span(
+            f"{row['topic']} publish", context=context_from_headers(stored), kind=SpanKind.PRODUCER
+        ):
+            headers = current_trace_headers()
+        kafka_headers = [(k, v.encode()) for k, v in headers.items()]
+        kafka_headers += [("content-type", b"application/json"),
+                          ("event-type", row["event_type"].encode())]  # fmt: skip
+        return await producer.send(
+            row["topic"], value=row["value"], key=row["key"].encode(), headers=kafka_headers
+        )
+
+    async def _publish_while_leading(
+        self, lock_conn: asyncpg.Connection, producer: AIOKafkaProducer
+    ) -> None:
+        await lock_conn.add_listener(self.channel, self._on_notify)
+        try:
+            while True:
+                published = await self.publish_pending(producer)
+                if published < self.batch_size:
+                    await self._wait_for_work(lock_conn)
+        finally:
+            with contextlib.suppress(*TRANSIENT_ERRORS):
+                await lock_conn.remove_listener(self.channel, self._on_notify)
+
+    async def _wait_for_work(self, lock_conn: asyncpg.Connection) -> None:
+        self._wakeup.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+        if lock_conn.is_closed():
+            raise asyncpg.InterfaceError("the relay's lock connection was closed")
+
+    def _on_notify(self, *_: object) -> None:
+        self._wakeup.set()
+
+    @contextlib.asynccontextmanager
+    async def _leadership(self) -> AsyncIterator[asyncpg.Connection | None]:
+        """Yields the connection holding the relay lock, or None while another relay has it."""
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            held = await conn.fetchval(
+                "SELECT pg_try_advisory_lock(hashtext($1))", f"outbox-relay:{self.schema}"
+            )
+            self.is_leader = bool(held)
+            if held:
+                log.info("outbox relay of %s: leading", self.schema)
+            yield conn if held else None
+        finally:
+            self.is_leader = False
+            # Closing the session releases the advisory lock.
+            with contextlib.suppress(*TRANSIENT_ERRORS):
+                await conn.close()
+
+    @contextlib.asynccontextmanager
+    async def _producer(self) -> AsyncIterator[AIOKafkaProducer]:
+        producer = new_producer(self.bootstrap_servers)
+        try:
+            await producer.start()
+            yield producer
+        finally:
+            with contextlib.suppress(*TRANSIENT_ERRORS):
+                await producer.stop()
+
+
+async def pending_count(pool: asyncpg.Pool) -> int:
+    return await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")

@@ -1,0 +1,233 @@
+"""What every service runs on: the pool, the clock, the outbox relay, the subscribers, the HTTP app.
+
+A service's `build(settings)` creates one `Runtime`, registers its consumers and background jobs,
+and asks it for the FastAPI application; nothing connects until that application starts.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from smonth_shared.asyncapi import asyncapi_document
+from smonth_shared.backoff import Backoff
+from smonth_shared.clock import clock_from_settings
+from smonth_shared.consumer import DeadLetters, Effect, EventProcessor, Record
+from smonth_shared.db import create_pool, pending_migrations
+from smonth_shared.outbox import TRANSIENT_ERRORS, Outbox, OutboxRelay, new_producer
+from smonth_shared.problems import install_problem_handlers
+from smonth_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+HTTP_REQUESTS = Counter(
+    "smonth_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "smonth_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+EVENTS_CONSUMED = Counter(
+    "smonth_events_consumed_total", "Kafka records handed to a consumer", ["service", "topic"]
+)
+
+BackgroundJob = Callable[[], Awaitable[None]]
+
+
+class Runtime:
+    def __init__(
+        self, settings: ServiceSettings, *, migrations: Traversable, publishes: Sequence[str] = ()
+    ) -> None:
+        self.settings = settings
+        self.name = settings.service_name
+        self.migrations = migrations
+        self.publishes = publishes
+        self.clock = clock_from_settings(
+            settings.clock_start, settings.clock_speed, settings.clock_origin
+        )
+        self.outbox = Outbox(settings.schema)
+        self.broker = KafkaBroker(settings.kafka_bootstrap_servers, logger=None)
+        self.broker_ready = asyncio.Event()
+        self._pool: asyncpg.Pool | None = None
+        self._dead_letters: DeadLetters | None = None
+        self._processors: list[EventProcessor] = []
+        self._jobs: list[tuple[str, BackgroundJob]] = []
+        self._consumed_topics: set[str] = set()
+        self.relay: OutboxRelay | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError(f"{self.name} has not started: no database pool yet")
+        return self._pool
+
+    def consume(
+        self, *topics: str, effects: Mapping[str, Effect], consumer: str | None = None,
+        max_records: int = 500,
+    ) -> None:  # fmt: skip
+        """Apply the events of `topics` through `effects` (by event type), once each, in batches."""
+        group = f"smonth.{consumer or self.name}"
+        self._consumed_topics.update(topics)
+        holder: dict[str, EventProcessor] = {}
+
+        def processor() -> EventProcessor:
+            if "processor" not in holder:
+                holder["processor"] = EventProcessor(
+                    consumer=consumer or self.name, pool=self.pool,
+                    dead_letters=self._require_dead_letters(), effects=effects,
+                    max_attempts=self.settings.consumer_max_attempts,
+                )  # fmt: skip
+            return holder["processor"]
+
+        @self.broker.subscriber(
+            *topics, group_id=group, batch=True, max_records=max_records, batch_timeout_ms=100,
+            ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
+            title=f"{group}:{','.join(topics)}",
+        )  # fmt: skip
+        async def on_records(message: KafkaMessage) -> None:
+            raw = message.raw_message
+            records = [Record.of(item) for item in (raw if isinstance(raw, tuple) else (raw,))]
+            for record in records:
+                EVENTS_CONSUMED.labels(self.name, record.topic).inc()
+            await processor().process(records)
+
+    def background(self, name: str, job: BackgroundJob) -> None:
+        """A job that runs for the life of the service (restarted with back-off if it fails)."""
+        self._jobs.append((name, job))
+
+    def _require_dead_letters(self) -> DeadLetters:
+        if self._dead_letters is None:
+            raise RuntimeError("dead letters are not ready before the broker starts")
+        return self._dead_letters
+
+    async def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        try:
+            await self.pool.fetchval("SELECT 1")
+            missing = await pending_migrations(self.pool, self.migrations)
+            checks["database"] = "ok"
+            checks["migrations"] = "ok" if not missing else f"missing: {', '.join(missing)}"
+        except (*TRANSIENT_ERRORS, RuntimeError) as error:
+            checks["database"] = f"unreachable: {error}"
+        checks["broker"] = "ok" if self.broker_ready.is_set() else "not connected"
+        return checks
+
+    def http_app(
+        self, *, title: str, routers: Sequence[APIRouter] = (), description: str = ""
+    ) -> FastAPI:
+        app = FastAPI(title=title, description=description, lifespan=self._lifespan, version="1")
+        install_problem_handlers(app)
+        app.middleware("http")(self._measure)
+        for router in routers:
+            app.include_router(router)
+        self._add_operations_routes(app)
+        return app
+
+    async def _measure(
+        self, request: Request, call_next: Callable[..., Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        HTTP_LATENCY.labels(self.name, request.method, route).observe(time.perf_counter() - started)
+        HTTP_REQUESTS.labels(self.name, request.method, route, str(response.status_code)).inc()
+        return response
+
+    def _add_operations_routes(self, app: FastAPI) -> None:
+        @app.get("/healthz", include_in_schema=False)
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok", "service": self.name}
+
+        @app.get("/readyz", include_in_schema=False)
+        async def readyz() -> JSONResponse:
+            checks = await self.readiness()
+            ready = all(value == "ok" for value in checks.values())
+            return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+        @app.get("/asyncapi.json", include_in_schema=False)
+        async def asyncapi() -> dict[str, Any]:
+            return asyncapi_document(
+                self.name, consumes=sorted(self._consumed_topics), publishes=self.publishes
+            )
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        settings = self.settings
+        self._pool = await create_pool(settings.database_url, settings.schema)
+        producer = new_producer(settings.kafka_bootstrap_servers)
+        self._dead_letters = DeadLetters(producer, source=self.name)
+        self.relay = OutboxRelay(
+            self.pool, dsn=settings.database_url, schema=settings.schema,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            batch_size=settings.relay_batch_size,
+        )  # fmt: skip
+        tasks = [
+            asyncio.create_task(self._connect_broker(producer), name="broker"),
+            asyncio.create_task(self.relay.run(), name="outbox-relay"),
+            *(
+                asyncio.create_task(self._keep_running(name, job), name=name)
+                for name, job in self._jobs
+            ),
+        ]
+        log.info("%s started", self.name)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            await self.pool.close()
+            log.info("%s stopped", self.name)
+
+    async def _connect_broker(self, producer: AIOKafkaProducer) -> None:
+        """The service answers HTTP (and keeps writing its outbox) while the broker is away."""
+        backoff = Backoff()
+        while True:
+            try:
+                await producer.start()
+                break
+            except TRANSIENT_ERRORS as error:
+                await _pause(f"{self.name}: broker not reachable ({error})", backoff)
+        while True:
+            try:
+                await self.broker.start()
+                break
+            except TRANSIENT_ERRORS as error:
+                await _pause(f"{self.name}: subscribers not started ({error})", backoff)
+        self.broker_ready.set()
+        log.info("%s: connected to the broker", self.name)
+
+    async def _keep_running(self, name: str, job: BackgroundJob) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await job()
+                return
+            except Exception as error:
+                log.exception("%s: background job %s failed", self.name, name)
+                await _pause(f"{self.name}: restarting {name} ({error})", backoff)
+
+
+async def _pause(message: str, backoff: Backoff) -> None:
+    delay = backoff.next()
+    log.warning("%s; retrying in %.1f s", message, delay)
+    await asyncio.sleep(delay)

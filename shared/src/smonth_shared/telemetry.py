@@ -1,0 +1,41 @@
+"""OpenTelemetry: one tracer provider per process, and the W3C trace context carried in headers.
+
+The trace of a request continues through the outbox row (its `traceparent` is stored with the
+event), the relay (a producer span) and every consumer (a consumer span whose parent is that).
+"""
+
+from collections.abc import Iterable, Mapping
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+
+TRACER_NAME = "safety-month"
+
+
+def setup_tracing(service_name: str, processors: Iterable[SpanProcessor] = ()) -> TracerProvider:
+    """Install a provider for this process; exporters are added by whoever runs it."""
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    for processor in processors:
+        provider.add_span_processor(processor)
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer(TRACER_NAME)
+
+
+def current_trace_headers(context: Context | None = None) -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=context)
+    return carrier
+
+
+def context_from_headers(headers: Mapping[str, str]) -> Context:
+    return propagate.extract(dict(headers))
+
+
+def decode_kafka_headers(headers: Iterable[tuple[str, bytes | None]] | None) -> dict[str, str]:
+    return {key: (value or b"").decode("utf-8", "replace") for key, value in headers or ()}
