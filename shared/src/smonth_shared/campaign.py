@@ -328,7 +328,7 @@ class Campaign(_Data):
         return getattr(self.unit_kinds, kind)
 
     def industry_label(self, code: str) -> str:
-        return next(i.label for i in self.industries if i.code == code)
+        return {i.code: i.label for i in self.industries}[code]  # KeyError if unknown
 
     @property
     def key_industries(self) -> tuple[Industry, ...]:
@@ -538,14 +538,19 @@ def _describe(exc: ValidationError, raw: dict[str, Any], path: Path, registry: P
             located = [(error["loc"], error["msg"].removeprefix("Value error, ") + shown)]
         for loc, msg in located:
             if loc[:1] == ("units",):
-                # The registry is a spreadsheet: point at its line (the header is line 1).
-                where = (
-                    ", ".join([f"line {loc[1] + 2}", *map(str, loc[2:])]) if loc[1:] else "units"
-                )
-                lines.append(f"{registry}: {where}: {msg}")
+                lines.append(f"{registry}: {_registry_place(loc)}: {msg}")
             else:
                 lines.append(f"{path}: {_field_path(loc, raw)}: {msg}")
     return "\n".join(lines)
+
+
+def _registry_place(loc: tuple[str | int, ...]) -> str:
+    """`line 5, kind`: the registry is edited as a spreadsheet, whose header is line 1."""
+    match loc:
+        case ("units", int(row), *fields):
+            return ", ".join([f"line {row + 2}", *map(str, fields)])
+        case _:
+            return "units"
 
 
 def _field_path(loc: tuple[str | int, ...], raw: Any) -> str:

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from smonth_shared.asyncapi import asyncapi_document
@@ -29,6 +30,7 @@ from smonth_shared.db import create_pool, pending_migrations
 from smonth_shared.outbox import TRANSIENT_ERRORS, Outbox, OutboxRelay, new_producer
 from smonth_shared.problems import install_problem_handlers
 from smonth_shared.settings import ServiceSettings
+from smonth_shared.telemetry import context_from_headers, tracer
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +140,12 @@ class Runtime:
         self, request: Request, call_next: Callable[..., Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
+        with tracer().start_as_current_span(
+            f"{request.method} {request.url.path}", kind=SpanKind.SERVER,
+            context=context_from_headers(request.headers),
+        ) as span:  # fmt: skip
+            response = await call_next(request)
+            span.set_attribute("http.response.status_code", response.status_code)
         route = getattr(request.scope.get("route"), "path", "unmatched")
         HTTP_LATENCY.labels(self.name, request.method, route).observe(time.perf_counter() - started)
         HTTP_REQUESTS.labels(self.name, request.method, route, str(response.status_code)).inc()

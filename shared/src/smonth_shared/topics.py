@@ -10,7 +10,9 @@ from smonth_shared.events import ALL_TOPICS, Topic
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = ALL_TOPICS) -> list[str]:
+async def ensure_topics(
+    bootstrap_servers: str, topics: tuple[Topic, ...] = ALL_TOPICS
+) -> list[str]:
     """Creates what is missing; returns the names created. Existing topics are left as they are."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()

@@ -1,0 +1,72 @@
+"""Fixtures shared by every test: the real Kafka and PostgreSQL, fresh databases, tokens.
+
+The servers are the project's own (started by `safety_month.infra` in the "test" profile, on
+ports apart from `safety-month up`), unless KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL name others.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from safety_month.infra.stack import Endpoints, LocalStack
+
+JWT_SECRET = "test-secret-0123456789abcdef0123456789"
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Endpoints]:
+    stack = LocalStack("test", log=lambda line: None)
+    endpoints = stack.start()
+    try:
+        yield endpoints
+    finally:
+        if os.environ.get("SAFETY_MONTH_KEEP_TEST_INFRA") != "1":
+            stack.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra: Endpoints) -> str:
+    return infra.kafka_bootstrap_servers
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _create_database(server_url: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    conn = await asyncpg.connect(_with_database(server_url, "postgres"))
+    try:
+        # The name is generated above from hex digits; CREATE DATABASE takes no parameters.
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return _with_database(server_url, name)
+
+
+@pytest.fixture
+async def database_url(infra: Endpoints) -> AsyncIterator[str]:
+    """A database of its own for each test: no test sees another's rows."""
+    yield await _create_database(infra.database_url)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(infra: Endpoints) -> str:
+    return asyncio.run(_create_database(infra.database_url))
+
+
+@pytest.fixture
+def unique_topic() -> str:
+    """A topic name no other test uses: integration tests of delivery never share a topic."""
+    return f"test.{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def jwt_secret() -> str:
+    return JWT_SECRET
