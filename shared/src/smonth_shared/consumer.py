@@ -19,13 +19,14 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from smonth_shared.backoff import Backoff
+from smonth_shared.db import Connection
 from smonth_shared.events import DEADLETTER, Envelope
 from smonth_shared.outbox import TRANSIENT_ERRORS
 from smonth_shared.telemetry import context_from_headers, decode_kafka_headers, tracer
 
 log = logging.getLogger(__name__)
 
-Effect = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+Effect = Callable[[Connection, Envelope], Awaitable[None]]
 
 
 class PoisonEvent(Exception):
@@ -59,7 +60,7 @@ class Inbox:
     def __init__(self, consumer: str) -> None:
         self.consumer = consumer
 
-    async def claim(self, conn: asyncpg.Connection, event_id: UUID) -> bool:
+    async def claim(self, conn: Connection, event_id: UUID) -> bool:
         """True the first time this consumer sees the event; call inside the effect's transaction."""
         claimed = await conn.fetchval(
             "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)"
@@ -69,7 +70,7 @@ class Inbox:
         )
         return bool(claimed)
 
-    async def claim_many(self, conn: asyncpg.Connection, event_ids: Iterable[UUID]) -> set[UUID]:
+    async def claim_many(self, conn: Connection, event_ids: Iterable[UUID]) -> set[UUID]:
         """The ids of a batch not seen before, in one statement."""
         rows = await conn.fetch(
             "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])"

@@ -11,8 +11,12 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
+
+# What `pool.acquire()` and `asyncpg.connect()` give: SQL helpers accept either.
+Connection = asyncpg.Connection | PoolConnectionProxy
 
 SHARED_MIGRATIONS = files("smonth_shared") / "migrations"
 
@@ -78,7 +82,7 @@ async def pending_migrations(pool: asyncpg.Pool, service_migrations: Traversable
 
 
 async def _apply_missing(
-    conn: asyncpg.Connection, migrations: Iterable[tuple[str, str]], done: set[str]
+    conn: Connection, migrations: Iterable[tuple[str, str]], done: set[str]
 ) -> list[str]:
     applied = []
     for name, sql in migrations:

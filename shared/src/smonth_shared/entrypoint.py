@@ -37,7 +37,7 @@ def run_service(
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT, stream=sys.stderr)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     if args.command == "migrate" or args.migrate_first:
-        applied = asyncio.run(migrate(settings.database_url, settings.schema, migrations))
+        applied = asyncio.run(migrate(settings.database_url, settings.db_schema, migrations))
         created = asyncio.run(ensure_topics(settings.kafka_bootstrap_servers))
         logger = logging.getLogger(settings.service_name)
         logger.info("migrations: %s", ", ".join(applied) or "up to date")

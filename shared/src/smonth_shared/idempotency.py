@@ -9,8 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
+from smonth_shared.db import Connection
 from smonth_shared.problems import Problem
 
 
@@ -27,9 +26,7 @@ def request_hash(path: str, body: bytes | dict[str, Any]) -> str:
     return hashlib.sha256(path.encode() + b"\n" + raw).hexdigest()
 
 
-async def replay(
-    conn: asyncpg.Connection, caller: str, key: str, fingerprint: str
-) -> Replay | None:
+async def replay(conn: Connection, caller: str, key: str, fingerprint: str) -> Replay | None:
     """The earlier answer to this key, or None when the key is new. Locks the key until commit."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"idem:{caller}:{key}")
     row = await conn.fetchrow(
@@ -48,7 +45,7 @@ async def replay(
 
 
 async def remember(
-    conn: asyncpg.Connection, caller: str, key: str, fingerprint: str, answer: Replay
+    conn: Connection, caller: str, key: str, fingerprint: str, answer: Replay
 ) -> None:
     await conn.execute(
         "INSERT INTO idempotency (caller, key, request_hash, status, response)"

@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
 
 from smonth_shared.backoff import Backoff
+from smonth_shared.db import Connection
 from smonth_shared.events import Envelope
 from smonth_shared.telemetry import context_from_headers, current_trace_headers, tracer
 
@@ -41,7 +42,7 @@ class Outbox:
     def __init__(self, schema: str) -> None:
         self.channel = f"outbox_{schema}"
 
-    async def add(self, conn: asyncpg.Connection, *events: Envelope) -> None:
+    async def add(self, conn: Connection, *events: Envelope) -> None:
         trace_headers = json.dumps(current_trace_headers())
         await conn.executemany(
             "INSERT INTO outbox (event_id, topic, key, event_type, value, headers)"
@@ -142,7 +143,7 @@ class OutboxRelay:
         )
 
     async def _publish_while_leading(
-        self, lock_conn: asyncpg.Connection, producer: AIOKafkaProducer
+        self, lock_conn: Connection, producer: AIOKafkaProducer
     ) -> None:
         await lock_conn.add_listener(self.channel, self._on_notify)
         try:
@@ -154,7 +155,7 @@ class OutboxRelay:
             with contextlib.suppress(*TRANSIENT_ERRORS):
                 await lock_conn.remove_listener(self.channel, self._on_notify)
 
-    async def _wait_for_work(self, lock_conn: asyncpg.Connection) -> None:
+    async def _wait_for_work(self, lock_conn: Connection) -> None:
         self._wakeup.clear()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
@@ -165,7 +166,7 @@ class OutboxRelay:
         self._wakeup.set()
 
     @contextlib.asynccontextmanager
-    async def _leadership(self) -> AsyncIterator[asyncpg.Connection | None]:
+    async def _leadership(self) -> AsyncIterator[Connection | None]:
         """Yields the connection holding the relay lock, or None while another relay has it."""
         conn = await asyncpg.connect(self.dsn)
         try:

@@ -58,7 +58,7 @@ class Runtime:
         self.clock = clock_from_settings(
             settings.clock_start, settings.clock_speed, settings.clock_origin
         )
-        self.outbox = Outbox(settings.schema)
+        self.outbox = Outbox(settings.db_schema)
         self.broker = KafkaBroker(settings.kafka_bootstrap_servers, logger=None)
         self.broker_ready = asyncio.Event()
         self._pool: asyncpg.Pool | None = None
@@ -175,11 +175,11 @@ class Runtime:
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         settings = self.settings
-        self._pool = await create_pool(settings.database_url, settings.schema)
+        self._pool = await create_pool(settings.database_url, settings.db_schema)
         producer = new_producer(settings.kafka_bootstrap_servers)
         self._dead_letters = DeadLetters(producer, source=self.name)
         self.relay = OutboxRelay(
-            self.pool, dsn=settings.database_url, schema=settings.schema,
+            self.pool, dsn=settings.database_url, schema=settings.db_schema,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             batch_size=settings.relay_batch_size,
         )  # fmt: skip

@@ -55,6 +55,6 @@ class ServiceSettings(BaseSettings):
         return value
 
     @property
-    def schema(self) -> str:
+    def db_schema(self) -> str:
         """Each service owns one PostgreSQL schema named after it."""
         return self.service_name

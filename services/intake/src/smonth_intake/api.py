@@ -3,18 +3,18 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from smonth_shared import idempotency
-from smonth_shared.auth import Principal, forbid_other_unit, requires
-from smonth_shared.runtime import Runtime
 
 from smonth_intake import handlers
 from smonth_intake.models import CaseSubmission, TipSubmission
+from smonth_shared import idempotency
+from smonth_shared.auth import Principal, forbid_other_unit, requires
+from smonth_shared.db import Connection
+from smonth_shared.runtime import Runtime
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-Write = Callable[[asyncpg.Connection], Awaitable[dict[str, Any]]]
+Write = Callable[[Connection], Awaitable[dict[str, Any]]]
 
 
 def router(runtime: Runtime, deps: Callable[[], handlers.Deps]) -> APIRouter:

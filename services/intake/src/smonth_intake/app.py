@@ -5,12 +5,12 @@ from importlib.resources import files
 
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
-from smonth_shared.campaign import load_campaign
-from smonth_shared.events import CASE, LIAISON, MATERIAL, PROGRESS, SUMMARY, TIP
-from smonth_shared.runtime import Runtime
 
 from smonth_intake import api, handlers
 from smonth_intake.config import IntakeSettings
+from smonth_shared.campaign import load_campaign
+from smonth_shared.events import CASE, LIAISON, MATERIAL, PROGRESS, SUMMARY, TIP
+from smonth_shared.runtime import Runtime
 
 MIGRATIONS = files("smonth_intake") / "migrations"
 

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from pydantic import Field, field_validator
+
 from smonth_shared.settings import ServiceSettings
 
 

@@ -5,10 +5,9 @@ import hashlib
 import secrets
 from datetime import date
 
+from smonth_intake.models import CaseSubmission, TipSubmission
 from smonth_shared.campaign import Campaign
 from smonth_shared.problems import Problem
-
-from smonth_intake.models import CaseSubmission, TipSubmission
 
 RECEIPT_BYTES = 20  # 160 bits: a receipt code cannot be guessed
 

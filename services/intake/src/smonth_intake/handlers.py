@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
-import asyncpg
 from cryptography.fernet import Fernet
-from smonth_shared.campaign import Campaign
-from smonth_shared.clock import Clock
-from smonth_shared.events import CaseReported, TipReceived, new_event
-from smonth_shared.outbox import Outbox
-from smonth_shared.problems import Problem
 
 from smonth_intake import domain, repository
 from smonth_intake.models import CaseSubmission, TipSubmission
+from smonth_shared.campaign import Campaign
+from smonth_shared.clock import Clock
+from smonth_shared.db import Connection
+from smonth_shared.events import CaseReported, TipReceived, new_event
+from smonth_shared.outbox import Outbox
+from smonth_shared.problems import Problem
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Deps:
     source: str = "intake"
 
 
-async def submit_tip(conn: asyncpg.Connection, deps: Deps, tip: TipSubmission) -> dict[str, Any]:
+async def submit_tip(conn: Connection, deps: Deps, tip: TipSubmission) -> dict[str, Any]:
     now = deps.clock.now()
     domain.check_tip(deps.campaign, tip, now.astimezone(deps.campaign.tz).date())
     tip_id, receipt_code = uuid4(), domain.new_receipt_code()
@@ -51,7 +51,7 @@ async def submit_tip(conn: asyncpg.Connection, deps: Deps, tip: TipSubmission) -
 
 
 async def report_case(
-    conn: asyncpg.Connection, deps: Deps, case: CaseSubmission, *, reported_by: str
+    conn: Connection, deps: Deps, case: CaseSubmission, *, reported_by: str
 ) -> dict[str, Any]:
     now = deps.clock.now()
     domain.check_case(deps.campaign, case, now.astimezone(deps.campaign.tz).date())

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
+
 from smonth_shared.events import IndustryCode, ProvinceCode
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]

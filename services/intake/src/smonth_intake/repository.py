@@ -3,13 +3,12 @@
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
-
 from smonth_intake.models import CaseSubmission, TipSubmission
+from smonth_shared.db import Connection
 
 
 async def insert_tip(
-    conn: asyncpg.Connection, *, tip_id: UUID, campaign: str, tip: TipSubmission,
+    conn: Connection, *, tip_id: UUID, campaign: str, tip: TipSubmission,
     contact_encrypted: bytes | None, receipt_hash: bytes, received_at: datetime,
 ) -> None:  # fmt: skip
     await conn.execute(
@@ -21,14 +20,14 @@ async def insert_tip(
     )  # fmt: skip
 
 
-async def case_with_url(conn: asyncpg.Connection, province: str, url: str) -> UUID | None:
+async def case_with_url(conn: Connection, province: str, url: str) -> UUID | None:
     return await conn.fetchval(
         "SELECT case_id FROM cases WHERE province = $1 AND url = $2", province, url
     )
 
 
 async def insert_case(
-    conn: asyncpg.Connection, *, case_id: UUID, campaign: str, case: CaseSubmission,
+    conn: Connection, *, case_id: UUID, campaign: str, case: CaseSubmission,
     reported_by: str, received_at: datetime,
 ) -> UUID | None:  # fmt: skip
     """The new id, or None when the province already reported this URL (a racing duplicate)."""

@@ -3,10 +3,10 @@
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from smonth_shared.auth import Principal, requires
-from smonth_shared.runtime import Runtime
 
 from smonth_reports import domain, repository
+from smonth_shared.auth import Principal, requires
+from smonth_shared.runtime import Runtime
 
 
 def router(runtime: Runtime, *, months: list[str]) -> APIRouter:

@@ -3,11 +3,11 @@
 from importlib.resources import files
 
 from fastapi import FastAPI
-from smonth_shared.events import COMPLIANCE, TIP
-from smonth_shared.runtime import Runtime
 
 from smonth_reports import api, handlers
 from smonth_reports.config import ReportsSettings
+from smonth_shared.events import COMPLIANCE, TIP
+from smonth_shared.runtime import Runtime
 
 MIGRATIONS = files("smonth_reports") / "migrations"
 

@@ -3,10 +3,12 @@
 from typing import Any
 
 import asyncpg
+
+from smonth_shared.db import Connection
 from smonth_shared.events import MonthAssessed, TipReceived, TipResolved
 
 
-async def add_tip(conn: asyncpg.Connection, campaign: str, tip: TipReceived) -> None:
+async def add_tip(conn: Connection, campaign: str, tip: TipReceived) -> None:
     await conn.execute(
         "INSERT INTO tips (tip_id, campaign, province, industry, category, received_at)"
         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tip_id) DO NOTHING",
@@ -14,7 +16,7 @@ async def add_tip(conn: asyncpg.Connection, campaign: str, tip: TipReceived) -> 
     )  # fmt: skip
 
 
-async def resolve_tip(conn: asyncpg.Connection, outcome: TipResolved) -> None:
+async def resolve_tip(conn: Connection, outcome: TipResolved) -> None:
     await conn.execute(
         "UPDATE tips SET status = $2, rectified = $3, reward_paid = $4 WHERE tip_id = $1",
         outcome.tip_id, outcome.status, outcome.rectified, outcome.reward_paid,
@@ -22,7 +24,7 @@ async def resolve_tip(conn: asyncpg.Connection, outcome: TipResolved) -> None:
 
 
 async def record_assessment(
-    conn: asyncpg.Connection, campaign: str, assessment: MonthAssessed, assessed_at: Any
+    conn: Connection, campaign: str, assessment: MonthAssessed, assessed_at: Any
 ) -> None:
     """Keeps the newest assessment of a province-month; an older one arriving late is ignored."""
     await conn.execute(
@@ -37,16 +39,22 @@ async def record_assessment(
     )  # fmt: skip
 
 
-async def tip_counts(pool: asyncpg.Pool, campaign: str) -> list[asyncpg.Record]:
-    return await pool.fetch(
-        "SELECT province, industry, status, count(*) AS tips FROM tips WHERE campaign = $1"
-        " GROUP BY province, industry, status",
-        campaign,
-    )
+async def tip_counts(pool: asyncpg.Pool, campaign: str) -> list[dict[str, Any]]:
+    return [
+        dict(row)
+        for row in await pool.fetch(
+            "SELECT province, industry, status, count(*) AS tips FROM tips WHERE campaign = $1"
+            " GROUP BY province, industry, status",
+            campaign,
+        )
+    ]
 
 
-async def compliance_rows(pool: asyncpg.Pool, campaign: str) -> list[asyncpg.Record]:
-    return await pool.fetch(
-        "SELECT province, month, cases_counted, status FROM compliance WHERE campaign = $1",
-        campaign,
-    )
+async def compliance_rows(pool: asyncpg.Pool, campaign: str) -> list[dict[str, Any]]:
+    return [
+        dict(row)
+        for row in await pool.fetch(
+            "SELECT province, month, cases_counted, status FROM compliance WHERE campaign = $1",
+            campaign,
+        )
+    ]

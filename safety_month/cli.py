@@ -1,0 +1,127 @@
+"""`safety-month`: the operator's one entry point (CONTRACT.md, "Command line")."""
+
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from safety_month.infra import run_dir
+from safety_month.infra.stack import LocalStack
+from safety_month.local_secrets import local_secrets
+from safety_month.supervisor import ServiceFailed, Supervisor
+from smonth_shared.auth import ROLES, issue_token
+
+app = typer.Typer(
+    help="safety-month: the national Safety Production Month platform.", no_args_is_help=True
+)
+infra_app = typer.Typer(help="The local Kafka broker and PostgreSQL server (no Docker needed).")
+app.add_typer(infra_app, name="infra")
+
+
+def service_env(
+    endpoints_env: dict[str, str], *, clock_start: datetime | None, speed: float
+) -> dict[str, str]:
+    env = {
+        **endpoints_env,
+        **local_secrets(run_dir() / "dev"),
+        "BLOB_DIR": str(run_dir() / "dev" / "blobs"),
+    }
+    if clock_start is not None:
+        env |= {"CLOCK_START": clock_start.isoformat(), "CLOCK_SPEED": str(speed),
+                "CLOCK_ORIGIN": datetime.now(UTC).isoformat()}  # fmt: skip
+    return env
+
+
+@app.command()
+def up(
+    clock_start: Annotated[
+        datetime | None, typer.Option(help="Run a simulated clock from this instant (with offset).")
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per second (with --clock-start).")
+    ] = 1.0,
+    keep_infra: Annotated[
+        bool, typer.Option(help="Leave Kafka and PostgreSQL running on exit.")
+    ] = False,
+) -> None:
+    """The whole system on this machine, in the foreground, until Ctrl-C or SIGTERM."""
+    if clock_start is not None and clock_start.tzinfo is None:
+        raise typer.BadParameter(
+            "give the offset, e.g. 2021-05-31T08:00:00+08:00", param_hint="--clock-start"
+        )
+    started = time.monotonic()
+    stack = LocalStack("dev", log=lambda line: typer.echo(f"infra   | {line}"))
+    endpoints = stack.start()
+    supervisor = Supervisor(service_env(endpoints.as_env(), clock_start=clock_start, speed=speed),
+                            echo=typer.echo, colour=True)  # fmt: skip
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        supervisor.migrate()
+        supervisor.start()
+        supervisor.wait_ready()
+        typer.echo(f"safety-month is up in {time.monotonic() - started:.1f} s: "
+                   + ", ".join(f"{name} {supervisor.url(name)}" for name in supervisor.ports)
+                   + " — Ctrl-C stops everything")  # fmt: skip
+        while not stopping.wait(0.5):
+            pass
+    except ServiceFailed as failure:
+        typer.echo(f"error: {failure}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        typer.echo("stopping the services...")
+        supervisor.stop()
+        if not keep_infra:
+            stack.stop()
+        typer.echo("stopped")
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")],
+    unit: Annotated[
+        str | None, typer.Option(help="The unit code (required for --role unit).")
+    ] = None,
+    hours: Annotated[float, typer.Option(help="Validity in hours.")] = 12.0,
+) -> None:
+    """Print a bearer token signed with SAFETY_MONTH_JWT_SECRET (or the local deployment's)."""
+    if role not in ROLES:
+        raise typer.BadParameter(
+            f"'{role}' is not a role; choose one of {', '.join(ROLES)}", param_hint="--role"
+        )
+    if role == "unit" and not unit:
+        raise typer.BadParameter(
+            "a unit token needs the unit's code, e.g. --unit 44", param_hint="--unit"
+        )
+    secret = local_secrets(run_dir() / "dev")["SAFETY_MONTH_JWT_SECRET"]
+    typer.echo(issue_token(secret, role=role, unit=unit, ttl=timedelta(hours=hours)))  # type: ignore[arg-type]
+
+
+@infra_app.command("start")
+def infra_start() -> None:
+    """Start (or reuse) the local Kafka and PostgreSQL and print their addresses."""
+    endpoints = LocalStack("dev", log=typer.echo).start()
+    for name, value in endpoints.as_env().items():
+        typer.echo(f"{name}={value}")
+
+
+@infra_app.command("stop")
+def infra_stop() -> None:
+    LocalStack("dev", log=typer.echo).stop()
+
+
+@infra_app.command("status")
+def infra_status() -> None:
+    for server in LocalStack("dev", log=typer.echo).status():
+        state = "running" if server.running else "stopped"
+        typer.echo(
+            f"{server.name:<9}{state:<9}{server.address} ({server.source}, pid {server.pid})"
+        )
+
+
+def main() -> None:
+    app()
