@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -26,7 +27,19 @@ from smonth_shared.telemetry import context_from_headers, decode_kafka_headers, 
 
 log = logging.getLogger(__name__)
 
-Effect = Callable[[Connection, Envelope], Awaitable[None]]
+
+class Event(Protocol):
+    """What the processor needs of a parsed message: its id (for the inbox) and its type."""
+
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def type(self) -> str: ...
+
+
+Effect = Callable[[Connection, Any], Awaitable[None]]
+Parse = Callable[[bytes], Event]
 
 
 class PoisonEvent(Exception):
@@ -115,7 +128,9 @@ class EventProcessor:
         dead_letters: DeadLetters,
         effects: Mapping[str, Effect],
         max_attempts: int = 5,
+        parse: Parse = Envelope.from_bytes,
     ) -> None:
+        self.parse = parse
         self.inbox = Inbox(consumer)
         self.pool = pool
         self.dead_letters = dead_letters
@@ -128,7 +143,7 @@ class EventProcessor:
 
     async def process_one(self, record: Record) -> None:
         try:
-            event = Envelope.from_bytes(record.value or b"")
+            event = self.parse(record.value or b"")
         except ValidationError as error:
             await self.dead_letters.send(record, f"invalid envelope: {_summarise(error)}")
             return
@@ -144,7 +159,7 @@ class EventProcessor:
         ):
             await self._apply_with_retries(record, event, effect)
 
-    async def _apply_with_retries(self, record: Record, event: Envelope, effect: Effect) -> None:
+    async def _apply_with_retries(self, record: Record, event: Event, effect: Effect) -> None:
         backoff = Backoff()
         failures = 0
         while True:

@@ -265,6 +265,32 @@ class Envelope(BaseModel):
         return cls.model_validate_json(raw)
 
 
+InboundType = Literal[
+    "progress.reported", "summary.submitted", "liaison.designated", "case.reported",
+    "tip.received", "tip.resolved",
+]  # fmt: skip
+
+
+class InboundEnvelope(BaseModel):
+    """What a ministry system publishes on `smonth.inbound.v1`: the envelope of CONTRACT.md whose
+    `data` is the body the matching HTTP endpoint takes; intake validates it exactly as over HTTP."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: UUID = Field(description="Unique per envelope: a repeat has one effect.")
+    type: InboundType = Field(description="What the system submits, e.g. progress.reported.")
+    version: Literal[1] = 1
+    source: str = Field(min_length=1, max_length=64, description="The sending system's id.")
+    time: AwareDatetime
+    campaign: str = Field(pattern=r"^\d{4}$")
+    subject: str = Field(min_length=1, max_length=32, description="The unit acted for; the key.")
+    data: dict[str, Any] = Field(description="The request body of the matching HTTP endpoint.")
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "InboundEnvelope":
+        return cls.model_validate_json(raw)
+
+
 def new_event(
     payload: Payload,
     *,

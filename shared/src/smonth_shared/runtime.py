@@ -25,8 +25,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from smonth_shared.asyncapi import asyncapi_document
 from smonth_shared.backoff import Backoff
 from smonth_shared.clock import clock_from_settings
-from smonth_shared.consumer import DeadLetters, Effect, EventProcessor, Record
+from smonth_shared.consumer import DeadLetters, Effect, EventProcessor, Parse, Record
 from smonth_shared.db import create_pool, pending_migrations
+from smonth_shared.events import Envelope
 from smonth_shared.outbox import TRANSIENT_ERRORS, Outbox, OutboxRelay, new_producer
 from smonth_shared.problems import install_problem_handlers
 from smonth_shared.settings import ServiceSettings
@@ -77,6 +78,7 @@ class Runtime:
     def consume(
         self, *topics: str, effects: Mapping[str, Effect], consumer: str | None = None,
         max_records: int = 500,
+        parse: Parse = Envelope.from_bytes,
     ) -> None:  # fmt: skip
         """Apply the events of `topics` through `effects` (by event type), once each, in batches."""
         group = f"smonth.{consumer or self.name}"
@@ -88,7 +90,7 @@ class Runtime:
                 holder["processor"] = EventProcessor(
                     consumer=consumer or self.name, pool=self.pool,
                     dead_letters=self._require_dead_letters(), effects=effects,
-                    max_attempts=self.settings.consumer_max_attempts,
+                    max_attempts=self.settings.consumer_max_attempts, parse=parse,
                 )  # fmt: skip
             return holder["processor"]
 
