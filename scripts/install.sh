@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh machine of our kind (Debian, Python 3.11+, Java 17+,
+# Maven): uv, the locked Python packages, Debian's Chromium for the page tests, a CJK font.
+# Kafka's jars are fetched by the launcher on first start (mvn), PostgreSQL comes as a wheel.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v uv >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/uv" ]; then
+  echo "install: uv"
+  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+fi
+UV=$(command -v uv || echo "$HOME/.local/bin/uv")
+"$UV" sync --frozen --quiet
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ] || missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install: ${missing[*]} (Debian packages)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
