@@ -4,6 +4,7 @@ import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -99,6 +100,43 @@ def token(
         )
     secret = local_secrets(run_dir() / "dev")["SAFETY_MONTH_JWT_SECRET"]
     typer.echo(issue_token(secret, role=role, unit=unit, ttl=timedelta(hours=hours)))  # type: ignore[arg-type]
+
+
+@app.command()
+def demo(
+    scale: Annotated[
+        float, typer.Option(help="Volume of submissions (tips, materials) relative to the default.")
+    ] = 1.0,
+    speed: Annotated[
+        float,
+        typer.Option(
+            help="Simulated seconds per second; 90000 plays June–December in about 3.5 minutes."
+        ),
+    ] = 90_000.0,
+    tips: Annotated[
+        int | None,
+        typer.Option(
+            help="Tips from the public (default 2000 × scale; the real month had 114,000)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default out/demo-<time>).")
+    ] = None,
+    keep_running: Annotated[
+        bool, typer.Option(help="Leave the system running afterwards to explore it.")
+    ] = False,
+) -> None:
+    """The 2021 campaign end to end through the real system; the national summary in every format."""
+    from rich.console import Console
+
+    from safety_month.demo.run import DemoOptions, run_demo
+
+    folder = out or Path("out") / f"demo-{datetime.now():%Y%m%d-%H%M%S}"
+    result = run_demo(DemoOptions(out=folder.resolve(), scale=scale, speed=speed, tips=tips,
+                                  keep_running=keep_running), Console())  # fmt: skip
+    typer.echo(f"outputs: {folder.resolve()}")
+    if result["refused"]:
+        raise typer.Exit(1)
 
 
 @infra_app.command("start")

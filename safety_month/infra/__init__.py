@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psutil
 
@@ -218,7 +218,9 @@ def spawn(
             stderr=subprocess.STDOUT,
             cwd="/",
             start_new_session=True,
-            **_as_user(user, group),
+            user=user,
+            group=group,
+            extra_groups=_extra_groups(user),
         )
     with _children_lock:
         _children[proc.pid] = proc
@@ -236,29 +238,23 @@ def run_tool(
     """Run a short command (initdb, mvn, ...) with its output appended to log_file."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as out:
-        return _run(argv, out, timeout, user, group)
+        return subprocess.run(  # noqa: S603 - argv is built by this package, not from input
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd="/",
+            timeout=timeout,
+            check=False,
+            user=user,
+            group=group,
+            extra_groups=_extra_groups(user),
+        )
 
 
-def _run(
-    argv: Sequence[str], out: IO[bytes], timeout: float, user: int | None, group: int | None
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(  # noqa: S603 - argv is built by this package, not from input
-        list(argv),
-        stdin=subprocess.DEVNULL,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        cwd="/",
-        timeout=timeout,
-        check=False,
-        **_as_user(user, group),
-    )
-
-
-def _as_user(user: int | None, group: int | None) -> dict[str, Any]:
-    if user is None:
-        return {}
-    # Drop root's supplementary groups too, or the server would keep them.
-    return {"user": user, "group": group, "extra_groups": []}
+def _extra_groups(user: int | None) -> list[int] | None:
+    # When switching user, drop root's supplementary groups too, or the server would keep them.
+    return None if user is None else []
 
 
 def exit_code(pid: int) -> int | None:

@@ -28,6 +28,7 @@ DATABASE_ENV = "DATABASE_URL"
 PROFILE_PORTS: dict[str, tuple[int, int]] = {
     "dev": (9092, 5432),
     "test": (19092, 15432),
+    "demo": (9192, 5532),
 }
 
 

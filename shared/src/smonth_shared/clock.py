@@ -1,7 +1,8 @@
 """The one clock: the wall clock in production, a simulated clock for the demo and tests.
 
-A simulated clock shows `start` at the wall instant `origin` and runs `speed` times faster, so
-every process given the same three settings shows the same time without talking to the others.
+A simulated clock shows `start` until the wall instant `origin`, then runs `speed` times faster,
+so every process given the same three settings shows the same time without talking to the
+others, and processes started before the origin all see the campaign begin together.
 """
 
 import asyncio
@@ -32,12 +33,13 @@ class SimulatedClock:
         self.origin = origin or datetime.now(UTC)
 
     def now(self) -> datetime:
-        elapsed = datetime.now(UTC) - self.origin
-        return self.start + timedelta(seconds=elapsed.total_seconds() * self.speed)
+        elapsed = max(0.0, (datetime.now(UTC) - self.origin).total_seconds())
+        return self.start + timedelta(seconds=elapsed * self.speed)
 
     async def sleep_until(self, instant: datetime) -> None:
         simulated_seconds = (instant - self.now()).total_seconds()
-        await asyncio.sleep(max(0.0, simulated_seconds / self.speed))
+        until_origin = max(0.0, (self.origin - datetime.now(UTC)).total_seconds())
+        await asyncio.sleep(max(0.0, simulated_seconds / self.speed) + until_origin)
 
 
 def clock_from_settings(

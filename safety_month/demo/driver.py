@@ -1,0 +1,185 @@
+"""Plays a scenario against the running system through its public interfaces only: HTTP as units
+and the public use it, and `smonth.inbound.v1` as a ministry system would."""
+
+import asyncio
+import io
+import json
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from PIL import Image, ImageDraw
+
+from safety_month.demo.scenario import Action, Scenario
+from smonth_shared.auth import issue_token
+from smonth_shared.backoff import Backoff
+from smonth_shared.clock import Clock
+from smonth_shared.events import INBOUND
+
+INBOUND_TYPES = {"progress": "progress.reported", "liaison": "liaison.designated"}
+CONCURRENCY = 24
+
+
+@dataclass
+class Tally:
+    sent: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
+    first_errors: dict[str, str] = field(default_factory=dict)
+    tip_ids: dict[int, str] = field(default_factory=dict)
+    units_reported: set[str] = field(default_factory=set)
+
+    def refuse(self, kind: str, reason: str) -> None:
+        self.refused[kind] += 1
+        self.first_errors.setdefault(kind, reason[:500])
+
+
+class Driver:
+    def __init__(
+        self, *, intake_url: str, jwt_secret: str, bootstrap_servers: str, clock: Clock,
+        campaign: str,
+    ) -> None:  # fmt: skip
+        self.intake_url = intake_url
+        self.jwt_secret = jwt_secret
+        self.bootstrap_servers = bootstrap_servers
+        self.clock = clock
+        self.campaign = campaign
+        self.tally = Tally()
+        self._tokens: dict[str, str] = {}
+        self._slots = asyncio.Semaphore(CONCURRENCY)
+
+    async def play(self, scenario: Scenario, on_step: Callable[[Action], None]) -> Tally:
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all",
+                                    enable_idempotence=True)  # fmt: skip
+        await producer.start()
+        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+        try:
+            async with httpx.AsyncClient(
+                base_url=self.intake_url, timeout=30, limits=limits
+            ) as http:
+                pending: set[asyncio.Task[None]] = set()
+                for action in scenario.actions:
+                    if action.at > self.clock.now():
+                        await self.clock.sleep_until(action.at)
+                    if action.kind == "outcome":
+                        # An outcome needs its tip's id: let the tips before it finish first.
+                        await asyncio.gather(*pending)
+                    await self._slots.acquire()
+                    task = asyncio.create_task(self._run(http, producer, action, on_step))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                await asyncio.gather(*pending)
+        finally:
+            await producer.stop()
+        return self.tally
+
+    async def _run(self, http: httpx.AsyncClient, producer: AIOKafkaProducer, action: Action,
+                   on_step: Callable[[Action], None]) -> None:  # fmt: skip
+        try:
+            if action.via_inbound:
+                await self._publish_inbound(producer, action)
+            else:
+                await self._post(http, action)
+        except (httpx.HTTPError, OSError) as error:
+            self.tally.refuse(action.kind, f"{type(error).__name__}: {error}")
+        finally:
+            self._slots.release()
+            on_step(action)
+
+    async def _post(self, http: httpx.AsyncClient, action: Action) -> None:
+        headers = {"Idempotency-Key": f"demo-{action.seq}"}
+        if action.actor != "public":
+            headers["Authorization"] = f"Bearer {self._token(action.actor)}"
+        request = self._request(action)
+        if request is None:
+            return
+        method, path, kwargs = request
+        response = await _with_retries(
+            lambda: http.request(method, path, headers=headers, **kwargs)
+        )
+        if response.status_code >= 300:
+            self.tally.refuse(action.kind, f"{response.status_code} {path}: {response.text}")
+            return
+        self.tally.sent[action.kind] += 1
+        if action.kind == "progress":
+            self.tally.units_reported.add(action.actor)
+        if action.kind == "tip":
+            self.tally.tip_ids[action.seq] = response.json()["tip_id"]
+
+    def _request(self, action: Action) -> tuple[str, str, dict[str, Any]] | None:
+        body = action.body
+        match action.kind:
+            case "liaison":
+                return "PUT", f"/v1/liaisons/{action.actor}", {"json": body}
+            case "progress":
+                return "POST", "/v1/progress", {"json": body}
+            case "summary":
+                return "POST", "/v1/summary-reports", {"json": body}
+            case "case":
+                return "POST", "/v1/cases", {"json": body}
+            case "tip":
+                return "POST", "/v1/tips", {"json": body}
+            case "outcome":
+                tip_id = self.tally.tip_ids.get(action.ref or -1)
+                if tip_id is None:
+                    self.tally.refuse("outcome", "its tip was not accepted")
+                    return None
+                return "POST", f"/v1/tips/{tip_id}/outcome", {"json": body}
+            case "material":
+                files = {"file": ("photo.png", _picture(body["title"]), "image/png")} \
+                    if body["kind"] == "picture" else None  # fmt: skip
+                return "POST", "/v1/materials", {"data": body, "files": files}
+
+    async def _publish_inbound(self, producer: AIOKafkaProducer, action: Action) -> None:
+        """A ministry system's envelope: the same body the HTTP endpoint takes."""
+        data = dict(action.body)
+        if action.kind == "liaison":
+            data["unit"] = action.actor
+        envelope = {
+            "id": str(uuid.uuid4()), "type": INBOUND_TYPES[action.kind], "version": 1,
+            "source": f"system-{action.actor.lower()}", "time": self.clock.now().isoformat(),
+            "campaign": self.campaign, "subject": action.actor, "data": data,
+        }  # fmt: skip
+        await producer.send_and_wait(
+            INBOUND.name, json.dumps(envelope, ensure_ascii=False).encode(),
+            key=action.actor.encode(), headers=[("content-type", b"application/json")],
+        )  # fmt: skip
+        self.tally.sent[action.kind] += 1
+        if action.kind == "progress":
+            self.tally.units_reported.add(action.actor)
+
+    def _token(self, unit: str) -> str:
+        if unit not in self._tokens:
+            self._tokens[unit] = issue_token(self.jwt_secret, role="unit", unit=unit)
+        return self._tokens[unit]
+
+
+async def _with_retries(send: Callable[[], Any], attempts: int = 4) -> httpx.Response:
+    """The same request (same Idempotency-Key) again after a dropped connection or a 5xx."""
+    backoff = Backoff(initial=0.5)
+    for attempt in range(1, attempts + 1):
+        try:
+            response: httpx.Response = await send()
+            if response.status_code < 500 or attempt == attempts:
+                return response
+        except httpx.TransportError:
+            if attempt == attempts:
+                raise
+        await asyncio.sleep(backoff.next())
+    raise AssertionError("unreachable")
+
+
+def _picture(title: str) -> bytes:
+    """A small picture of the activity: a coloured card with a pattern, 320×200 PNG."""
+    seed = sum(title.encode())
+    image = Image.new("RGB", (320, 200), (200 + seed % 55, 60 + seed % 90, 40))
+    draw = ImageDraw.Draw(image)
+    for step in range(0, 320, 20):
+        draw.line([(step, 0), (320 - step, 200)], fill=(255, 230, 120), width=2)
+    draw.rectangle([20, 150, 300, 185], fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
