@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+
 from smonth_shared.campaign import Campaign, CampaignFileError, ReminderKind, load_campaign
 
 SHIPPED = Path(__file__).parents[2] / "shared/src/smonth_shared/campaigns"
