@@ -5,7 +5,6 @@ ports apart from `safety-month up`), unless KAFKA_BOOTSTRAP_SERVERS and DATABASE
 """
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -20,13 +19,9 @@ JWT_SECRET = "test-secret-0123456789abcdef0123456789"
 
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Endpoints]:
-    stack = LocalStack("test", log=lambda line: None)
-    endpoints = stack.start()
-    try:
-        yield endpoints
-    finally:
-        if os.environ.get("SAFETY_MONTH_KEEP_TEST_INFRA") != "1":
-            stack.stop()
+    """Stops at the end only what this session started: a concurrent session keeps its servers."""
+    with LocalStack("test", log=lambda line: None) as stack:
+        yield stack.start()
 
 
 @pytest.fixture(scope="session")

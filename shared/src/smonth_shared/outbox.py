@@ -111,7 +111,8 @@ class OutboxRelay:
         """One batch: send, wait for the acknowledgements, mark the acknowledged rows."""
         rows = await self.pool.fetch(
             "SELECT seq, topic, key, event_type, value, headers FROM outbox"
-            " WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+            " WHERE published_at IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot())"
+            " ORDER BY seq LIMIT $1",
             self.batch_size,
         )
         if not rows:
