@@ -1,0 +1,157 @@
+"""What notify's integration tests share: the recording servers, the wiring, the events."""
+
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+
+from smonth_notify import handlers, repository
+from smonth_notify.channels import Sender
+from smonth_notify.domain import Channel, ChineseWorkingDays, Planner
+from smonth_notify.handlers import Delivery
+from smonth_shared.backoff import Backoff
+from smonth_shared.campaign import load_campaign
+from smonth_shared.consumer import EventProcessor, Record
+from smonth_shared.events import (
+    Envelope,
+    LiaisonDesignated,
+    MonthAssessed,
+    Payload,
+    SummarySubmitted,
+    new_event,
+)
+from smonth_shared.outbox import Outbox
+
+CAMPAIGN = load_campaign("2021")
+OFFICE_FALLBACK = "office-fallback@example.cn"
+MAX_ATTEMPTS = 3
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Mailbox:
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    recipients: list[list[str]] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        self.recipients.append(list(envelope.rcpt_tos))
+        self.raw.append(envelope.content)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def header(self, n: int, name: str) -> str:
+        """A header as a mail client shows it (the parser of policy.default puts a space between
+        adjacent encoded words of an address's display name, which RFC 2047 says to drop)."""
+        return str(make_header(decode_header(message_from_bytes(self.raw[n])[name])))
+
+
+@dataclass
+class SmsGateway:
+    url: str = ""
+    status: int = 200
+    requests: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+
+
+class StoppedClock:
+    """The time the test says it is."""
+
+    def __init__(self) -> None:
+        self.instant = datetime(2021, 6, 1, tzinfo=CAMPAIGN.tz)
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+class RefuseDeadLetters:
+    async def send(self, record: Record, error: str) -> None:
+        raise AssertionError(f"notify dead-lettered an event: {error}")
+
+
+class Notify:
+    """notify's use cases wired to the real database, SMTP server and SMS gateway."""
+
+    def __init__(self, pool: asyncpg.Pool, senders: dict[Channel, Sender]) -> None:
+        self.pool = pool
+        self.clock = StoppedClock()
+        self.planner = Planner(CAMPAIGN, ChineseWorkingDays())
+        self.delivery = Delivery(
+            pool=pool, outbox=Outbox("notify"), planner=self.planner, senders=senders,
+            fallback_email=OFFICE_FALLBACK, max_attempts=MAX_ATTEMPTS, now=self.clock.now,
+            backoff=lambda: Backoff(initial=0.01, maximum=0.05),
+        )  # fmt: skip
+        self.processor = EventProcessor(
+            consumer="notify", pool=pool, dead_letters=RefuseDeadLetters(),  # type: ignore[arg-type]
+            effects=handlers.EFFECTS,
+        )  # fmt: skip
+
+    async def receive(self, *payloads: Payload) -> list[Envelope]:
+        """The events, through the inbox exactly as the subscriber applies them."""
+        events = [
+            new_event(
+                p,
+                source="test",
+                time=self.clock.now(),
+                campaign="2021",
+                subject=getattr(p, "unit", None) or p.province,
+            )
+            for p in payloads
+        ]
+        for event in events:
+            await self.processor.process_one(Record(event.topic.name, 0, 0, event.subject.encode(),
+                                                    event.to_bytes()))  # fmt: skip
+        return events
+
+    async def plan_at(self, when: datetime) -> int:
+        self.clock.instant = when
+        await handlers.expire(when, pool=self.pool, planner=self.planner)
+        return await handlers.plan(when, pool=self.pool, planner=self.planner)
+
+    async def send(self, unit: str) -> None:
+        for row in await self.reminders(unit, status="planned"):
+            await handlers.deliver(row["id"], delivery=self.delivery)
+
+    async def reminders(self, unit: str, status: str | None = None) -> list[asyncpg.Record]:
+        return await repository.reminders(self.pool, "2021", unit=unit, status=status)  # type: ignore[arg-type]
+
+    async def published(self) -> list[Envelope]:
+        rows = await self.pool.fetch("SELECT value FROM outbox ORDER BY seq")
+        return [Envelope.from_bytes(row["value"]) for row in rows]
+
+
+def at(day: str, time: str = "09:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=CAMPAIGN.tz)
+
+
+def liaison(unit: str, name: str = "张佳", email: str = "liaison@example.cn",
+            mobile: str = "13800000000") -> LiaisonDesignated:  # fmt: skip
+    return LiaisonDesignated(unit=unit, name=name, position="科长", office_phone="010-12345678",
+                             mobile=mobile, email=email, designated_at=at("2021-06-02"))  # fmt: skip
+
+
+def summary(unit: str) -> SummarySubmitted:
+    received = at("2021-07-05", "10:00")
+    return SummarySubmitted(report_id=uuid4(), unit=unit, title="总结报告", body="……",
+                            received_at=received, on_time=True, first_received_at=received)  # fmt: skip
+
+
+def assessed(province: str, month: str, status: str) -> MonthAssessed:
+    counted = 1 if status == "met" else 0
+    return MonthAssessed(province=province, month=month, cases_counted=counted, quota=1,
+                         status=status, closed=False)  # type: ignore[arg-type]  # fmt: skip

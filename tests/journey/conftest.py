@@ -1,0 +1,63 @@
+"""The four services as separate processes against the test Kafka and a database of their own."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from safety_month.demo.sinks import MailSink, SmsSink, free_port
+from safety_month.infra.stack import Endpoints
+from safety_month.supervisor import SERVICES, Supervisor
+from smonth_shared.auth import Role, issue_token
+
+
+@dataclass
+class RunningSystem:
+    supervisor: Supervisor
+    jwt_secret: str
+    mail: MailSink
+    sms: SmsSink
+    logs: list[str]
+
+    def recent_logs(self, service: str, lines: int = 40) -> str:
+        """The end of a service's log, for the message of a failing assertion."""
+        return "\n".join([line for line in self.logs if line.startswith(service)][-lines:])
+
+    def url(self, service: str) -> str:
+        return self.supervisor.url(service)
+
+    def token(self, role: Role, unit: str | None = None) -> str:
+        return issue_token(self.jwt_secret, role=role, unit=unit)
+
+    def auth(self, role: Role, unit: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, unit)}"}
+
+
+@pytest.fixture(scope="module")
+def running_system(
+    infra: Endpoints, module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningSystem]:
+    folder: Path = tmp_path_factory.mktemp("system")
+    secret = "journey-secret-0123456789abcdef0123456789"
+    logs: list[str] = []
+    with MailSink(folder / "mail") as mail, SmsSink(folder / "sms.jsonl") as sms:
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+            "DATABASE_URL": module_database_url,
+            "SAFETY_MONTH_JWT_SECRET": secret,
+            "TIP_CONTACT_KEY": Fernet.generate_key().decode(),
+            "BLOB_DIR": str(folder / "blobs"),
+            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port), "SMS_GATEWAY_URL": sms.url,
+        }  # fmt: skip
+        supervisor = Supervisor(
+            env, ports={name: free_port() for name in SERVICES}, echo=logs.append
+        )
+        try:
+            supervisor.migrate()
+            supervisor.start()
+            supervisor.wait_ready(timeout=90)
+            yield RunningSystem(supervisor, secret, mail, sms, logs)
+        finally:
+            supervisor.stop()

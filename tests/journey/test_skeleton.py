@@ -1,0 +1,90 @@
+"""The walking skeleton: one real path through every service, as separate processes."""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+RunningSystem = Any  # the `running_system` fixture of conftest.py
+
+pytestmark = [pytest.mark.integration, pytest.mark.journey]
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = 30.0) -> Any:
+    """Polls until `check` returns something truthy; the system is eventually consistent."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout} s")
+        time.sleep(0.2)
+
+
+def summary(system: RunningSystem) -> dict[str, Any]:
+    response = httpx.get(f"{system.url('reports')}/v1/national-summary",
+                         params={"campaign": "2021"}, headers=system.auth("staff"))  # fmt: skip
+    assert response.status_code == 200, system.recent_logs("reports")
+    return response.json()
+
+
+def test_a_tip_posted_over_http_appears_in_the_national_summary(
+    running_system: RunningSystem,
+) -> None:
+    before = summary(running_system)["tips"]
+    response = httpx.post(f"{running_system.url('intake')}/v1/tips", json={
+        "province": "53", "industry": "mining", "category": "major_hazard",
+        "description": "某煤矿井下通风设施长期停用，瓦斯浓度超限仍组织生产。",
+    })  # fmt: skip
+    assert response.status_code == 202, response.text
+    assert response.json()["receipt_code"]
+
+    after = eventually(lambda: (s := summary(running_system)["tips"])["received"]
+                       > before["received"] and s)  # fmt: skip
+    assert after["received"] == before["received"] + 1
+    assert after["by_province"]["53"] == before["by_province"].get("53", 0) + 1
+
+
+def test_a_case_makes_its_province_month_met_in_exposure_notify_and_reports(
+    running_system: RunningSystem,
+) -> None:
+    month = "2021-09"
+    before = summary(running_system)["exposure"]["provinces_met"].get(month, 0)
+    response = httpx.post(f"{running_system.url('intake')}/v1/cases", json={
+        "province": "62", "title": "某化工企业违规储存危险化学品被曝光", "industry": "hazardous_chemicals",
+        "enterprise": "某化工有限公司", "summary": "企业超量储存危险化学品，安全距离不足。",
+        "media_outlet": "甘肃日报", "published_on": f"{month}-10",
+        "url": f"https://news.example.cn/62/{time.time_ns()}.html",
+    }, headers=running_system.auth("unit", "62"))  # fmt: skip
+    assert response.status_code == 202, response.text
+
+    def compliance_met() -> bool:
+        answer = httpx.get(f"{running_system.url('exposure')}/v1/compliance",
+                           params={"campaign": "2021"}, headers=running_system.auth("staff"))  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        return _status_of(answer.json(), "62", month) == "met"
+
+    eventually(compliance_met)
+    eventually(lambda: summary(running_system)["exposure"]["provinces_met"][month] == before + 1)
+    eventually(lambda: _notify_knows_met(running_system, "62", month))
+
+
+def _status_of(matrix: Any, province: str, month: str) -> str | None:
+    rows = matrix["provinces"] if isinstance(matrix, dict) and "provinces" in matrix else matrix
+    for row in rows:
+        if row.get("province") == province:
+            months = row.get("months", {})
+            cell = months.get(month) if isinstance(months, dict) else None
+            if cell is not None:
+                return cell.get("status")
+    return None
+
+
+def _notify_knows_met(system: RunningSystem, province: str, month: str) -> bool:
+    answer = httpx.get(f"{system.url('notify')}/v1/standings/{province}",
+                       headers=system.auth("staff"))  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    return month in answer.json()["months_met"]
