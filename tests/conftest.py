@@ -34,6 +34,16 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+async def _drop_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    assert name.startswith("t_") and name[2:].isalnum(), name
+    conn = await asyncpg.connect(_with_database(url, "postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 async def _create_database(server_url: str) -> str:
     name = f"t_{uuid.uuid4().hex[:16]}"
     conn = await asyncpg.connect(_with_database(server_url, "postgres"))
@@ -48,12 +58,16 @@ async def _create_database(server_url: str) -> str:
 @pytest.fixture
 async def database_url(infra: Endpoints) -> AsyncIterator[str]:
     """A database of its own for each test: no test sees another's rows."""
-    yield await _create_database(infra.database_url)
+    url = await _create_database(infra.database_url)
+    yield url
+    await _drop_database(url)
 
 
 @pytest.fixture(scope="module")
-def module_database_url(infra: Endpoints) -> str:
-    return asyncio.run(_create_database(infra.database_url))
+def module_database_url(infra: Endpoints) -> Iterator[str]:
+    url = asyncio.run(_create_database(infra.database_url))
+    yield url
+    asyncio.run(_drop_database(url))
 
 
 @pytest.fixture
