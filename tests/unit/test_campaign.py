@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from smonth_shared import working_days
 from smonth_shared.campaign import Campaign, CampaignFileError, ReminderKind, load_campaign
 
 SHIPPED = Path(__file__).parents[2] / "shared/src/smonth_shared/campaigns"
@@ -137,7 +138,36 @@ def test_the_exposure_window_runs_from_june_to_december(campaign: Campaign) -> N
     assert not campaign.is_in_progress_window(date(2021, 7, 6))
 
 
-def test_reminders_fall_on_working_days_of_the_holiday_calendar(campaign: Campaign) -> None:
+@pytest.mark.parametrize(
+    "day",
+    [date(2021, 6, 12), date(2021, 6, 13), date(2021, 6, 14), date(2021, 10, 1), date(2021, 10, 7)],
+)
+def test_the_dragon_boat_and_national_day_holidays_are_not_working_days(day: date) -> None:
+    assert not working_days.is_working_day(day)
+
+
+@pytest.mark.parametrize("day", [date(2021, 9, 18), date(2021, 9, 26), date(2021, 10, 9)])
+def test_the_weekend_days_worked_in_exchange_are_working_days(day: date) -> None:
+    assert day.weekday() >= 5
+    assert working_days.is_working_day(day)
+
+
+def test_shifting_by_working_days_skips_weekends_and_holidays() -> None:
+    assert working_days.shift(date(2021, 6, 11), 1) == date(2021, 6, 15)  # over 端午节
+    assert working_days.shift(date(2021, 10, 11), -1) == date(2021, 10, 9)  # a Saturday worked
+    assert working_days.shift(date(2021, 6, 13), 0) == date(2021, 6, 13)
+    assert len(working_days.in_month(2021, 10)) == 17  # 7 days of 国庆节 off, 10-09 worked
+
+
+def test_a_year_the_holiday_package_does_not_know_is_refused_rather_than_guessed() -> None:
+    unknown = date(working_days.LAST_YEAR + 1, 1, 4)
+    with pytest.raises(ValueError) as failure:
+        working_days.is_working_day(unknown)
+    assert str(unknown) in str(failure.value)
+    assert f"{working_days.FIRST_YEAR}–{working_days.LAST_YEAR}" in str(failure.value)
+
+
+def test_reminders_fall_on_chinas_working_days(campaign: Campaign) -> None:
     def days(kind: ReminderKind) -> tuple[date, ...]:
         policy = campaign.reminder_policy(kind)
         assert policy is not None
@@ -152,6 +182,8 @@ def test_reminders_fall_on_working_days_of_the_holiday_calendar(campaign: Campai
     assert date(2021, 10, 20) in quota
     assert len(quota) == 3 * 7
     assert campaign.reminders.daily_cap_per_unit == 3
+    every_day = [d for p in campaign.reminders.policies for d in campaign.reminder_days(p)]
+    assert all(working_days.is_working_day(d) for d in every_day)
 
 
 def test_the_national_summary_is_published_after_each_month_and_after_the_deadline(
@@ -244,6 +276,18 @@ def test_a_reminder_beyond_the_working_days_of_a_month_is_refused(tmp_path: Path
         CampaignFileError, match=r"reminders.policies\[2\].working_days: 2021-10 has only 17"
     ):
         load_campaign("2021", path)
+
+
+def test_reminders_in_a_year_without_a_holiday_schedule_are_refused_at_load(
+    tmp_path: Path,
+) -> None:
+    beyond = working_days.LAST_YEAR + 1
+    path = variant(tmp_path, "end = 2021-12-31", f"end = {beyond}-12-31")
+    with pytest.raises(
+        CampaignFileError, match=rf"reminders.policies\[2\].working_days: {beyond}-01-01: "
+    ) as failure:
+        load_campaign("2021", path)
+    assert f"{working_days.FIRST_YEAR}–{working_days.LAST_YEAR} only" in str(failure.value)
 
 
 def test_a_file_that_is_not_toml_names_the_line(tmp_path: Path) -> None:

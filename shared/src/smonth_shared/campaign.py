@@ -1,9 +1,10 @@
 """One year's "安全生产月" as validated data, and the questions services ask about it.
 
-Every per-campaign fact (dates, deadline, quota, indicators, industries, addressed units, working-day
-calendar, reminder policies, publication moments) lives in `campaigns/<id>.toml` and the unit
-registry CSV it names. `load_campaign` reads and checks both; a bad file fails with one
-`CampaignFileError` naming the file, the field and the rule. Adding a campaign is a new file.
+Every per-campaign fact (dates, deadline, quota, indicators, industries, addressed units, reminder
+policies, publication moments) lives in `campaigns/<id>.toml` and the unit registry CSV it names.
+`load_campaign` reads and checks both; a bad file fails with one `CampaignFileError` naming the
+file, the field and the rule. Adding a campaign is a new file. The working days that reminders
+count are China's, from `working_days`, not campaign data.
 """
 
 import csv
@@ -26,6 +27,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from smonth_shared import working_days
 
 UnitKind = Literal["province", "ministry", "central_enterprise"]
 IndustryCode = Literal[
@@ -121,48 +124,6 @@ class UnitKindLabels(_Data):
     province: str
     ministry: str
     central_enterprise: str
-
-
-class Calendar(_Data):
-    """Working days of the campaign's span, with China's holiday schedule (调休) as data."""
-
-    start: date = Field(description="First day the calendar answers for.")
-    end: date = Field(description="Last day the calendar answers for.")
-    holidays: tuple[date, ...] = Field(description="Public holidays, weekdays or not.")
-    workdays: tuple[date, ...] = Field(description="Weekend days that are worked (调休上班).")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "Calendar":
-        if self.start > self.end:
-            raise ValueError("start must not be after end")
-        for day in (*self.holidays, *self.workdays):
-            if not self.start <= day <= self.end:
-                raise ValueError(f"{day} lies outside start..end")
-        if set(self.holidays) & set(self.workdays):
-            raise ValueError("a day cannot be both a holiday and a workday")
-        if weekdays := [d for d in self.workdays if d.weekday() < 5]:
-            raise ValueError(f"workdays lists weekend days worked; {weekdays[0]} is a weekday")
-        return self
-
-    def is_working_day(self, day: date) -> bool:
-        if not self.start <= day <= self.end:
-            raise ValueError(f"{day} lies outside the campaign calendar ({self.start}..{self.end})")
-        return day in self.workdays or (day.weekday() < 5 and day not in self.holidays)
-
-    def shift(self, day: date, working_days: int) -> date:
-        """The n-th working day after `day` (before it when n < 0); `day` itself when n = 0."""
-        step = timedelta(days=1 if working_days > 0 else -1)
-        for _ in range(abs(working_days)):
-            day += step
-            while not self.is_working_day(day):
-                day += step
-        return day
-
-    def working_days_of(self, year: int, month: int) -> tuple[date, ...]:
-        first = date(year, month, 1)
-        last = _month_end(first)
-        days = (first + timedelta(days=i) for i in range((last - first).days + 1))
-        return tuple(d for d in days if self.is_working_day(d))
 
 
 class Industry(_Data):
@@ -281,7 +242,6 @@ class Campaign(_Data):
     exposure: Exposure
     forms: Forms
     unit_kinds: UnitKindLabels
-    calendar: Calendar
     industries: tuple[Industry, ...]
     activity_lines: tuple[ActivityLine, ...]
     indicators: tuple[Indicator, ...] = Field(min_length=1)
@@ -369,14 +329,14 @@ class Campaign(_Data):
         if policy.anchor == "each_exposure_month":
             days: set[date] = set()
             for first in _month_starts(self.exposure.start, self.exposure.end):
-                working = self.calendar.working_days_of(first.year, first.month)
+                working = working_days.in_month(first.year, first.month)
                 for n in policy.working_days:
                     if abs(n) > len(working):
                         raise ValueError(f"{first:%Y-%m} has only {len(working)} working days")
                     days.add(working[n - 1 if n > 0 else n])
             return tuple(sorted(days))
         anchor = self.month.start if policy.anchor == "campaign_start" else self._deadline_day
-        return tuple(sorted({self.calendar.shift(anchor, n) for n in policy.working_days}))
+        return tuple(sorted({working_days.shift(anchor, n) for n in policy.working_days}))
 
     @cached_property
     def publication_times(self) -> tuple[datetime, ...]:
@@ -430,11 +390,6 @@ def _cross_field_problems(c: Campaign) -> list[Problem]:
         problems.append((("summary_deadline",), f"must fall after the month ends ({c.month.end})"))
     if c.progress.latest_as_of > c._deadline_day:
         problems.append((("progress", "latest_as_of"), "must not be after the summary deadline"))
-    cal, last_month = c.calendar, _month_end(c.exposure.end)
-    if not (cal.start <= c.month.start and cal.start <= c.exposure.start.replace(day=1)):
-        problems.append((("calendar", "start"), "must cover the month and the exposure months"))
-    if cal.end < max(c.month.end, last_month):
-        problems.append((("calendar", "end"), f"must cover the exposure months (to {last_month})"))
 
     codes = [i.code for i in c.industries]
     if missing := set(get_args(IndustryCode)) - set(codes):

@@ -13,7 +13,7 @@ import asyncpg
 
 from smonth_notify import handlers, repository
 from smonth_notify.channels import Sender
-from smonth_notify.domain import Channel, ChineseWorkingDays, Planner
+from smonth_notify.domain import Channel, Planner
 from smonth_notify.handlers import Delivery
 from smonth_shared.backoff import Backoff
 from smonth_shared.campaign import load_campaign
@@ -90,7 +90,7 @@ class Notify:
     def __init__(self, pool: asyncpg.Pool, senders: dict[Channel, Sender]) -> None:
         self.pool = pool
         self.clock = StoppedClock()
-        self.planner = Planner(CAMPAIGN, ChineseWorkingDays())
+        self.planner = Planner(CAMPAIGN)
         self.delivery = Delivery(
             pool=pool, outbox=Outbox("notify"), planner=self.planner, senders=senders,
             fallback_email=OFFICE_FALLBACK, max_attempts=MAX_ATTEMPTS, now=self.clock.now,

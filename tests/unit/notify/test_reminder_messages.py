@@ -2,12 +2,12 @@
 
 import pytest
 
-from smonth_notify.domain import ChineseWorkingDays, Occasion, Planner
+from smonth_notify.domain import Occasion, Planner
 from smonth_notify.messages import compose
 from smonth_shared.campaign import load_campaign
 
 CAMPAIGN = load_campaign("2021")
-PLANNER = Planner(CAMPAIGN, ChineseWorkingDays())
+PLANNER = Planner(CAMPAIGN)
 TITLE = "【2021年全国“安全生产月”】"
 
 

@@ -2,16 +2,10 @@
 
 from datetime import date, datetime, timedelta
 
-import chinese_calendar
 import pytest
 
-from smonth_notify.domain import (
-    ChineseWorkingDays,
-    Contact,
-    Planner,
-    Standing,
-    address,
-)
+from smonth_notify.domain import Contact, Planner, Standing, address
+from smonth_shared import working_days
 from smonth_shared.campaign import ReminderPolicy, load_campaign
 
 CAMPAIGN = load_campaign("2021")
@@ -35,7 +29,7 @@ EVERYTHING_OWED = {
 
 @pytest.fixture
 def planner() -> Planner:
-    return Planner(CAMPAIGN, ChineseWorkingDays())
+    return Planner(CAMPAIGN)
 
 
 def fired(
@@ -74,7 +68,7 @@ def test_nothing_is_sent_on_weekends_or_on_the_dragon_boat_holiday(planner: Plan
         assert planner.reminders_on(day, {}) == []
     for day in JUNE_AND_JULY:
         if planner.reminders_on(day, {}):
-            assert day.weekday() < 5 and chinese_calendar.is_workday(day), day
+            assert working_days.is_working_day(day), day
 
 
 def test_a_unit_that_submits_its_summary_gets_no_summary_reminder_afterwards(
@@ -116,12 +110,12 @@ def test_every_unit_of_the_registry_that_owes_is_reminded_by_email_and_by_sms(
 
 
 def test_a_channel_without_a_sender_is_not_planned() -> None:
-    email_only = Planner(CAMPAIGN, ChineseWorkingDays(), channels=["email"])
+    email_only = Planner(CAMPAIGN, channels=["email"])
     assert {r.channel for r in email_only.reminders_on(date(2021, 6, 4), {})} == {"email"}
 
 
 def test_beyond_the_daily_cap_the_units_further_reminders_of_the_day_are_over_the_cap() -> None:
-    one_a_day = Planner(CAMPAIGN, ChineseWorkingDays(), daily_cap=1)
+    one_a_day = Planner(CAMPAIGN, daily_cap=1)
     reminders = [r for r in one_a_day.reminders_on(date(2021, 6, 30), {}) if r.unit == GUANGDONG]
     assert {(r.reason, r.over_cap) for r in reminders} == {
         ("summary_due", False), ("exposure_quota", True)
@@ -156,14 +150,6 @@ def test_the_planner_fires_on_the_days_the_campaign_file_computes(
 ) -> None:
     days = sorted({o.day for o in planner.occasions if o.reason == policy.kind})
     assert tuple(days) == CAMPAIGN.reminder_days(policy)
-
-
-def test_chinese_calendar_and_the_campaign_file_agree_on_every_working_day() -> None:
-    calendar = CAMPAIGN.calendar
-    for day in (
-        calendar.start + timedelta(days=n) for n in range((calendar.end - calendar.start).days + 1)
-    ):
-        assert chinese_calendar.is_workday(day) == calendar.is_working_day(day), day
 
 
 def test_a_reminder_goes_to_the_liaison_or_else_by_email_to_the_office() -> None:

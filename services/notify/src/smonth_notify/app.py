@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from smonth_notify import api, handlers
 from smonth_notify.channels import EmailSender, Sender, SmsSender
 from smonth_notify.config import NotifySettings
-from smonth_notify.domain import Channel, ChineseWorkingDays, Planner
+from smonth_notify.domain import Channel, Planner
 from smonth_notify.handlers import Delivery
 from smonth_notify.scheduler import Scheduler
 from smonth_shared.backoff import Backoff
@@ -24,9 +24,7 @@ def build(settings: NotifySettings) -> FastAPI:
     runtime.consume(LIAISON.name, SUMMARY.name, COMPLIANCE.name, effects=handlers.EFFECTS)
     campaign = load_campaign(settings.campaign, settings.campaign_file)
     channels: list[Channel] = ["email", "sms"] if settings.sms_gateway_url else ["email"]
-    planner = Planner(
-        campaign, ChineseWorkingDays(), channels=channels, daily_cap=settings.daily_cap_per_unit
-    )
+    planner = Planner(campaign, channels=channels, daily_cap=settings.daily_cap_per_unit)
 
     async def schedule() -> None:
         async with httpx.AsyncClient(timeout=settings.sms_timeout) as client:

@@ -7,12 +7,11 @@ past the daily cap, the rest of a unit's occasions that day are recorded as canc
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cached_property
-from typing import Literal, Protocol
+from typing import Literal
 
-import chinese_calendar
-
+from smonth_shared import working_days
 from smonth_shared.campaign import Campaign, ReminderPolicy, Unit
 
 Reason = Literal["liaison_missing", "summary_due", "exposure_quota"]
@@ -22,17 +21,6 @@ Wording = Literal[
     "liaison_missing", "summary_due.before", "summary_due.day", "summary_due.overdue",
     "exposure_quota",
 ]  # fmt: skip
-
-
-class WorkingDays(Protocol):
-    def is_working_day(self, day: date) -> bool: ...
-
-
-class ChineseWorkingDays:
-    """China's official working days: public holidays off, the weekends worked instead (调休) on."""
-
-    def is_working_day(self, day: date) -> bool:
-        return chinese_calendar.is_workday(day)
 
 
 @dataclass(frozen=True)
@@ -90,13 +78,11 @@ class Planner:
     def __init__(
         self,
         campaign: Campaign,
-        calendar: WorkingDays,
         *,
         channels: Iterable[Channel] = ("email", "sms"),
         daily_cap: int | None = None,
     ) -> None:
         self.campaign = campaign
-        self.calendar = calendar
         self.channels = frozenset(channels)
         self.daily_cap = daily_cap or campaign.reminders.daily_cap_per_unit
 
@@ -155,7 +141,8 @@ class Planner:
         if policy.kind == "exposure_quota":
             occasions = []
             for month in campaign.exposure_months:
-                working = self._working_days_of(month)
+                year, number = (int(part) for part in month.split("-"))
+                working = working_days.in_month(year, number)
                 for n in policy.working_days:
                     day = working[n - 1 if n > 0 else n]
                     if campaign.is_in_exposure_window(day):
@@ -171,28 +158,14 @@ class Planner:
                     "liaison_missing", f"start{n:+d}", day, at(day), channels, "liaison_missing"
                 )
                 for n in policy.working_days
-                for day in [self._shift(start, n)]
+                for day in [working_days.shift(start, n)]
             ]
         deadline = campaign.summary_deadline.astimezone(tz).date()
         return [
             Occasion("summary_due", f"deadline{n:+d}", day, at(day), channels, _summary_wording(n))
             for n in policy.working_days
-            for day in [self._shift(deadline, n)]
+            for day in [working_days.shift(deadline, n)]
         ]
-
-    def _shift(self, day: date, working_days: int) -> date:
-        """The n-th working day after `day` (before it when n < 0); `day` itself when n = 0."""
-        step = timedelta(days=1 if working_days > 0 else -1)
-        for _ in range(abs(working_days)):
-            day += step
-            while not self.calendar.is_working_day(day):
-                day += step
-        return day
-
-    def _working_days_of(self, month: str) -> list[date]:
-        first = date.fromisoformat(f"{month}-01")
-        days = (first + timedelta(days=i) for i in range(31))
-        return [d for d in days if d.month == first.month and self.calendar.is_working_day(d)]
 
 
 def _applies_to(occasion: Occasion, unit: Unit) -> bool:
