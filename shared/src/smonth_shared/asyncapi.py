@@ -3,64 +3,106 @@
 from collections.abc import Sequence
 from typing import Any
 
-from smonth_shared.events import ALL_TOPICS, EVENT_TYPES, Envelope
+from smonth_shared.events import (
+    ALL_TOPICS,
+    DEADLETTER,
+    EVENT_TYPES,
+    INBOUND,
+    Envelope,
+    InboundEnvelope,
+)
+
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 
 def asyncapi_document(
     service: str, *, consumes: Sequence[str], publishes: Sequence[str]
 ) -> dict[str, Any]:
-    envelope_schema = Envelope.model_json_schema()
-    channels: dict[str, Any] = {}
+    known = {topic.name for topic in ALL_TOPICS}
+    if unknown := (set(consumes) | set(publishes)) - known:
+        raise ValueError(f"not topics of the contract: {sorted(unknown)}")
+    schemas: dict[str, Any] = {}
     messages: dict[str, Any] = {}
+    by_topic: dict[str, list[str]] = {name: [] for name in known}
     for event_type, (payload_model, topic) in EVENT_TYPES.items():
-        payload = {
-            **envelope_schema,
-            "properties": {
-                **envelope_schema["properties"],
-                "type": {"const": event_type},
-                "data": payload_model.model_json_schema(),
-            },
-        }
-        message_id = event_type.replace(".", "_").replace("-", "_")
-        messages[message_id] = {
-            "name": event_type,
-            "title": event_type,
-            "summary": (payload_model.__doc__ or "").strip() or event_type,
-            "contentType": "application/json",
-            "headers": {
-                "type": "object",
-                "properties": {
-                    "traceparent": {"type": "string", "description": "W3C trace context"},
-                    "event-type": {"const": event_type},
-                },
-            },
-            "payload": payload,
-        }
-        channel = channels.setdefault(
-            topic.name,
-            {"address": topic.name, "messages": {}, "description": f"key: subject; "
-             f"{topic.partitions} partitions{', compacted' if topic.compacted else ''}"},
+        message_id = _message_id(event_type)
+        messages[message_id] = _message(
+            event_type, (payload_model.__doc__ or "").strip() or event_type,
+            _envelope_schema(Envelope, schemas, payload=_schema(payload_model, schemas),
+                             event_type=event_type),
         )  # fmt: skip
-        channel["messages"][message_id] = {"$ref": f"#/components/messages/{message_id}"}
-    operations: dict[str, Any] = {}
-    for action, topics in (("receive", consumes), ("send", publishes)):
-        for name in topics:
-            operations[f"{action}_{name}"] = {
-                "action": action,
-                "channel": {"$ref": f"#/channels/{name}"},
-            }
+        by_topic[topic.name].append(message_id)
+    messages["inbound_submission"] = _message(
+        "inbound submission",
+        (InboundEnvelope.__doc__ or "").strip(),
+        _schema(InboundEnvelope, schemas),
+    )
+    by_topic[INBOUND.name].append("inbound_submission")
+    messages["dead_letter"] = {
+        "name": "dead letter",
+        "summary": "The refused message, unchanged, with the reason in headers.",
+        "headers": {"type": "object", "properties": {
+            "error": {"type": "string", "description": "Why it was refused."},
+            "error-source": {"type": "string", "description": "The service that refused it."},
+            "original-topic": {"type": "string"},
+        }},
+        "payload": {},
+    }  # fmt: skip
+    by_topic[DEADLETTER.name].append("dead_letter")
+    wanted = [t for t in ALL_TOPICS if t.name in set(consumes) | set(publishes)]
+    channels = {
+        topic.name: {
+            "address": topic.name,
+            "description": f"key: subject; {topic.partitions} partitions"
+            + (", compacted" if topic.compacted else ""),
+            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in by_topic[topic.name]},
+        }
+        for topic in wanted
+    }
+    operations = {
+        f"{action}_{name}": {"action": action, "channel": {"$ref": f"#/channels/{name}"}}
+        for action, names in (("receive", consumes), ("send", publishes))
+        for name in names
+    }
     return {
         "asyncapi": "3.0.0",
         "info": {"title": f"safety-month {service}", "version": "1"},
         "defaultContentType": "application/json",
-        "channels": {name: channels[name] for name in _known(consumes, publishes, channels)},
+        "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {"messages": messages, "schemas": schemas},
     }
 
 
-def _known(
-    consumes: Sequence[str], publishes: Sequence[str], channels: dict[str, Any]
-) -> list[str]:
-    wanted = set(consumes) | set(publishes)
-    return [t.name for t in ALL_TOPICS if t.name in wanted and t.name in channels]
+def _message_id(event_type: str) -> str:
+    return event_type.replace(".", "_").replace("-", "_")
+
+
+def _message(name: str, summary: str, payload: dict[str, Any]) -> dict[str, Any]:
+    event_type = payload.get("properties", {}).get("type", {}).get("const")
+    return {
+        "name": name,
+        "title": name,
+        "summary": summary,
+        "contentType": "application/json",
+        "headers": {"type": "object", "properties": {
+            "traceparent": {"type": "string", "description": "W3C trace context"},
+            "event-type": {"const": event_type} if event_type else {"type": "string"},
+        }},
+        "payload": payload,
+    }  # fmt: skip
+
+
+def _schema(model: Any, schemas: dict[str, Any]) -> dict[str, Any]:
+    """The model's schema; the models it refers to go to components.schemas, where refs resolve."""
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+    schemas.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _envelope_schema(
+    model: Any, schemas: dict[str, Any], *, payload: dict[str, Any], event_type: str
+) -> dict[str, Any]:
+    envelope = _schema(model, schemas)
+    return {**envelope, "properties": {**envelope["properties"], "type": {"const": event_type},
+                                       "data": payload}}  # fmt: skip

@@ -20,7 +20,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from smonth_shared.backoff import Backoff
-from smonth_shared.db import Connection
+from smonth_shared.db import DATABASE_OUTAGES, Connection
 from smonth_shared.events import DEADLETTER, Envelope
 from smonth_shared.outbox import TRANSIENT_ERRORS
 from smonth_shared.telemetry import context_from_headers, decode_kafka_headers, tracer
@@ -168,7 +168,8 @@ class EventProcessor:
                     if await self.inbox.claim(conn, event.id):
                         await effect(conn, event)
                 return
-            except TRANSIENT_ERRORS as outage:
+            except DATABASE_OUTAGES as outage:
+                # Only the database's outages; an effect's own OSError counts as a failure.
                 await _wait_out(f"{self.inbox.consumer} consumer", outage, backoff)
             except PoisonEvent as refusal:
                 await self.dead_letters.send(record, f"{event.type} refused: {refusal}")

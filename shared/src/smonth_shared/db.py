@@ -6,6 +6,7 @@ an advisory lock, so two replicas starting together never race; each file is app
 """
 
 import logging
+import re
 from collections.abc import Iterable
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -14,6 +15,15 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
+
+# The database is away (restarting, unreachable): wait and retry, never a reason to drop an event.
+DATABASE_OUTAGES = (
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
 
 # What `pool.acquire()` and `asyncpg.connect()` give: SQL helpers accept either.
 Connection = asyncpg.Connection | PoolConnectionProxy
@@ -95,5 +105,6 @@ async def _apply_missing(
 
 
 def _check_identifier(name: str) -> None:
-    if not (name.isascii() and name.replace("_", "").isalnum() and name[0].isalpha()):
-        raise ValueError(f"not a safe schema name: {name!r}")
+    """Lower case only: the pool's search_path is unquoted, so PostgreSQL folds it to lower case."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
+        raise ValueError(f"not a safe schema name (a-z, 0-9, _): {name!r}")

@@ -11,29 +11,38 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidTopicError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+)
 from opentelemetry.trace import SpanKind
 
 from smonth_shared.backoff import Backoff
-from smonth_shared.db import Connection
+from smonth_shared.db import DATABASE_OUTAGES, Connection
 from smonth_shared.events import Envelope
 from smonth_shared.telemetry import context_from_headers, current_trace_headers, tracer
 
 log = logging.getLogger(__name__)
 
 # Outages of the database or the broker: waited out and retried, never a reason to drop an event.
-TRANSIENT_ERRORS = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-    KafkaError,
-)
+TRANSIENT_ERRORS = (*DATABASE_OUTAGES, OSError, asyncio.TimeoutError, KafkaError)
+
+
+# Errors about one record that no retry will cure.
+NEVER_DELIVERABLE = (MessageSizeTooLargeError, InvalidTopicError, RecordTooLargeError)
+
+
+WRITERS_WAIT_MS = 200
+
+
+def writers_lock(schema: str) -> str:
+    return f"outbox-writers:{schema}"
 
 
 class Outbox:
@@ -41,8 +50,11 @@ class Outbox:
 
     def __init__(self, schema: str) -> None:
         self.channel = f"outbox_{schema}"
+        self.writers_lock = writers_lock(schema)
 
     async def add(self, conn: Connection, *events: Envelope) -> None:
+        # Held until the caller commits: the relay reads only once no writer is in flight.
+        await conn.execute("SELECT pg_advisory_xact_lock_shared(hashtext($1))", self.writers_lock)
         trace_headers = json.dumps(current_trace_headers())
         await conn.executemany(
             "INSERT INTO outbox (event_id, topic, key, event_type, value, headers)"
@@ -84,6 +96,7 @@ class OutboxRelay:
         self.dsn = dsn
         self.schema = schema
         self.channel = f"outbox_{schema}"
+        self.writers_lock = writers_lock(schema)
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -107,28 +120,63 @@ class OutboxRelay:
                 log.warning("outbox relay of %s: %s; retrying in %.1f s", self.schema, error, delay)
                 await asyncio.sleep(delay)
 
-    async def publish_pending(self, producer: AIOKafkaProducer) -> int:
-        """One batch: send, wait for the acknowledgements, mark the acknowledged rows."""
-        rows = await self.pool.fetch(
-            "SELECT seq, topic, key, event_type, value, headers FROM outbox"
-            " WHERE published_at IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot())"
-            " ORDER BY seq LIMIT $1",
-            self.batch_size,
-        )
+    async def publish_pending(self, producer: AIOKafkaProducer, conn: Connection) -> int:
+        """One batch: send, wait for the acknowledgements, mark the acknowledged rows.
+
+        Runs on the connection holding the relay's lock, so a relay whose session died fails
+        here instead of publishing beside the new leader.
+        """
+        rows = await self._committed_pending(conn)
+        if rows is None:
+            return self.batch_size  # writers in flight: look again at once
         if not rows:
             return 0
-        sends = [await self._send(producer, row) for row in rows]
-        results = await asyncio.gather(*sends, return_exceptions=True)
-        acknowledged = [row["seq"] for row, result in zip(rows, results, strict=True)
+        queued: list[tuple[asyncpg.Record, asyncio.Future[Any]]] = []
+        refusal: BaseException | None = None
+        for row in rows:
+            try:
+                queued.append((row, await self._send(producer, row)))
+            except NEVER_DELIVERABLE as error:
+                await self._park(conn, row, error)
+            except TRANSIENT_ERRORS as error:
+                refusal = error  # stop queueing: what follows must not overtake this row
+                break
+        results = await asyncio.gather(*(future for _, future in queued), return_exceptions=True)
+        acknowledged = [row["seq"] for (row, _), result in zip(queued, results, strict=True)
                         if not isinstance(result, BaseException)]  # fmt: skip
         if acknowledged:
-            await self.pool.execute(
+            await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", acknowledged
             )
         failures = [result for result in results if isinstance(result, BaseException)]
-        if failures:
-            raise failures[0]
+        if refusal or failures:
+            raise refusal or failures[0]
         return len(rows)
+
+    async def _committed_pending(self, conn: Connection) -> list[asyncpg.Record] | None:
+        """Waits for this outbox's writers in flight (they hold the shared writer lock), so that
+        every row with a lower sequence number is committed before any is read. None when a
+        writer stays in flight longer than the lock timeout: new writers queue behind the relay's
+        request, so it gives way rather than stall them, and tries again."""
+        try:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL lock_timeout = '{WRITERS_WAIT_MS}ms'")
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self.writers_lock)
+                return await conn.fetch(
+                    "SELECT seq, topic, key, event_type, value, headers FROM outbox"
+                    " WHERE published_at IS NULL AND parked_reason IS NULL ORDER BY seq LIMIT $1",
+                    self.batch_size,
+                )
+        except asyncpg.exceptions.LockNotAvailableError:
+            return None
+
+    async def _park(self, conn: Connection, row: asyncpg.Record, error: BaseException) -> None:
+        """A row the broker will never take (too large, say) would block every row behind it."""
+        log.error("outbox of %s: event %s (%s) parked, the broker refuses it: %r",
+                  self.schema, row["seq"], row["event_type"], error)  # fmt: skip
+        await conn.execute(
+            "UPDATE outbox SET parked_reason = $2 WHERE seq = $1", row["seq"], repr(error)
+        )
 
     async def _send(self, producer: AIOKafkaProducer, row: asyncpg.Record) -> asyncio.Future:
         stored = json.loads(row["headers"])
@@ -149,7 +197,9 @@ class OutboxRelay:
         await lock_conn.add_listener(self.channel, self._on_notify)
         try:
             while True:
-                published = await self.publish_pending(producer)
+                # Cleared before the fetch: a notification during the batch still wakes us.
+                self._wakeup.clear()
+                published = await self.publish_pending(producer, lock_conn)
                 if published < self.batch_size:
                     await self._wait_for_work(lock_conn)
         finally:
@@ -157,7 +207,6 @@ class OutboxRelay:
                 await lock_conn.remove_listener(self.channel, self._on_notify)
 
     async def _wait_for_work(self, lock_conn: Connection) -> None:
-        self._wakeup.clear()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
         if lock_conn.is_closed():
@@ -169,7 +218,7 @@ class OutboxRelay:
     @contextlib.asynccontextmanager
     async def _leadership(self) -> AsyncIterator[Connection | None]:
         """Yields the connection holding the relay lock, or None while another relay has it."""
-        conn = await asyncpg.connect(self.dsn)
+        conn = await asyncpg.connect(self.dsn, server_settings={"search_path": self.schema})
         try:
             held = await conn.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext($1))", f"outbox-relay:{self.schema}"

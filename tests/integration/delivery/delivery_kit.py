@@ -1,0 +1,138 @@
+"""What the delivery tests share: a throwaway service's tables, its events, and reading a topic."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from smonth_shared.events import CaseReported, Envelope, new_event
+from smonth_shared.outbox import Outbox
+
+SCHEMA = "things"
+PARTITIONS = 3  # of each test's own topic
+THINGS_SQL = "CREATE TABLE things (id bigserial PRIMARY KEY, event_id uuid, name text NOT NULL);\n"
+
+
+def case_event(subject: str, title: str) -> Envelope:
+    """An event of a real type; the title tells the tests' events apart."""
+    payload = CaseReported(
+        case_id=uuid4(), province=subject, title=title, industry="mining", enterprise="某矿",
+        summary="隐患", media_outlet="日报", published_on=date(2021, 6, 10),
+        url="https://example.cn/case",
+    )  # fmt: skip
+    return new_event(
+        payload, source="test", time=datetime.now(UTC), campaign="2021", subject=subject
+    )
+
+
+async def add_events(conn: asyncpg.Connection, topic: str, *events: Envelope) -> None:
+    """Outbox.add, then the rows pointed at the test's own topic, in the caller's transaction
+    (a type's topic is fixed, and a real topic is shared with every other test)."""
+    await Outbox(SCHEMA).add(conn, *events)
+    await conn.execute(
+        "UPDATE outbox SET topic = $1 WHERE event_id = ANY($2::uuid[])",
+        topic,
+        [event.id for event in events],
+    )
+
+
+async def commit_events(pool: asyncpg.Pool, topic: str, *events: Envelope) -> None:
+    """The state and its events in one transaction: a row in `things` per event."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.executemany(
+            "INSERT INTO things (event_id, name) VALUES ($1, $2)",
+            [(event.id, event.data["title"]) for event in events],
+        )
+        await add_events(conn, topic, *events)
+
+
+async def create_topic(bootstrap: str, name: str, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, replication_factor=1)])
+    finally:
+        await admin.close()
+
+
+async def partitions_of(bootstrap: str, topic: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [description] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return len(description["partitions"])
+
+
+async def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return await consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
+    finally:
+        await consumer.stop()
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    partitions: int,
+    *,
+    until: Callable[[list[ConsumerRecord]], bool],
+    since: dict[TopicPartition, int] | None = None,
+    within: float = 10.0,
+    keep: Callable[[ConsumerRecord], bool] = lambda record: True,
+) -> list[ConsumerRecord]:
+    """The records kept so far, in (partition, offset) order, once `until` holds of them; or
+    whatever was kept after `within` seconds."""
+    assigned = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    kept: list[ConsumerRecord] = []
+    try:
+        consumer.assign(assigned)
+        for partition in assigned:
+            consumer.seek(partition, (since or {}).get(partition, 0))
+        deadline = time.monotonic() + within
+        while not until(kept) and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=100)
+            kept += [record for batch in batches.values() for record in batch if keep(record)]
+            kept.sort(key=lambda record: (record.partition, record.offset))
+    finally:
+        await consumer.stop()
+    return kept
+
+
+def event_ids(records: Iterable[ConsumerRecord]) -> list[UUID]:
+    return [Envelope.from_bytes(record.value).id for record in records]
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool] | bool],
+    *,
+    within: float = 5.0,
+    interval: float = 0.05,
+    what: str = "the condition",
+) -> None:
+    """Polls `check` until it holds; fails if it does not within `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        outcome = check()
+        if await outcome if isinstance(outcome, Awaitable) else outcome:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not true within {within} s")
+        await asyncio.sleep(interval)
+
+
+async def unpublished(pool: asyncpg.Pool, ids: Sequence[UUID]) -> int:
+    return await pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL",
+        list(ids),
+    )

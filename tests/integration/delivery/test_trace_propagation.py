@@ -1,0 +1,73 @@
+"""Tracing: one trace from the request through the outbox, the relay and every consumer."""
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from smonth_shared.consumer import DeadLetters, EventProcessor, Record
+from smonth_shared.events import Envelope
+from smonth_shared.telemetry import tracer
+from tests.integration.delivery.delivery_kit import (
+    PARTITIONS,
+    case_event,
+    commit_events,
+    read_topic,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def _remember(conn: asyncpg.Connection, event: Envelope) -> None:
+    await conn.execute("INSERT INTO things (event_id, name) VALUES ($1, 'traced')", event.id)
+
+
+async def test_a_request_the_relay_and_the_consumer_share_one_trace(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, topic: str, kafka_bootstrap: str,
+    start_relay, spans: InMemorySpanExporter,
+) -> None:  # fmt: skip
+    event = case_event("44", "traced")
+    start_relay()
+    processor = EventProcessor(
+        consumer="reports", pool=pool, dead_letters=DeadLetters(producer, source="reports"),
+        effects={"case.reported": _remember},
+    )  # fmt: skip
+
+    with tracer().start_as_current_span("POST /v1/cases", kind=SpanKind.SERVER):
+        await commit_events(pool, topic, event)
+    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=bool)
+    await processor.process([Record.of(record) for record in records])
+
+    finished = {span.name: span for span in spans.get_finished_spans()}
+    request = finished["POST /v1/cases"]
+    publish = finished[f"{topic} publish"]
+    process = finished[f"{topic} process"]
+    assert (publish.kind, process.kind) == (SpanKind.PRODUCER, SpanKind.CONSUMER)
+    assert publish.parent is not None and process.parent is not None
+    assert publish.parent.span_id == request.context.span_id
+    assert process.parent.span_id == publish.context.span_id
+    assert {request.context.trace_id, publish.context.trace_id, process.context.trace_id} == {
+        request.context.trace_id
+    }
+    assert process.attributes is not None
+    assert process.attributes["messaging.message.id"] == str(event.id)
+    assert dict(records[0].headers)["traceparent"].decode().split("-")[1] == (
+        f"{request.context.trace_id:032x}"
+    )
+
+
+async def test_an_event_written_outside_any_trace_starts_its_own_at_the_relay(
+    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay,
+    spans: InMemorySpanExporter,
+) -> None:  # fmt: skip
+    start_relay()
+
+    await commit_events(pool, topic, case_event("44", "untraced"))
+    [record] = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=bool)
+
+    [publish] = [span for span in spans.get_finished_spans() if span.name == f"{topic} publish"]
+    assert publish.parent is None
+    assert dict(record.headers)["traceparent"].decode().split("-")[2] == (
+        f"{publish.context.span_id:016x}"
+    )

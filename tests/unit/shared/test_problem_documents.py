@@ -1,0 +1,104 @@
+"""Errors as problem documents that name the field, in English and in Chinese."""
+
+from typing import Annotated
+
+import httpx
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from smonth_shared.events import ProvinceCode
+from smonth_shared.problems import PROBLEM_JSON, Problem, install_problem_handlers
+
+
+class CaseBody(BaseModel):
+    province: ProvinceCode
+    title: Annotated[str, Field(min_length=1)]
+    count: Annotated[int, Field(ge=0)]
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/v1/cases", status_code=202)
+    async def report(body: CaseBody) -> dict[str, str]:
+        if body.province == "99":
+            raise Problem.invalid(["province"], "99 is not a province", "99 不是省级单位代码")
+        if body.title == "conflict":
+            raise Problem(409, "Conflict", "Already reported.", "已报送。", extra={"id": "x"})
+        return {"province": body.province}
+
+    return app
+
+
+async def _post(path: str, **kwargs: object) -> httpx.Response:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=_app()), base_url="http://test"
+    ) as client:
+        return await client.post(path, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_an_invalid_body_is_a_problem_naming_each_field() -> None:
+    response = await _post("/v1/cases", json={"province": "4", "title": "", "count": -1})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    problem = response.json()
+    assert problem["status"] == 422
+    assert problem["instance"] == "/v1/cases"
+    assert [error["loc"] for error in problem["errors"]] == [["province"], ["title"], ["count"]]
+    assert [error["msg_zh"] for error in problem["errors"]] == [
+        "格式不正确", "内容过短或为空", "数值不能小于下限",
+    ]  # fmt: skip
+    assert all(error["msg"] for error in problem["errors"])
+    assert problem["detail"].startswith("province: ")
+    assert problem["detail_zh"] == "province：格式不正确"
+
+
+async def test_a_missing_field_and_a_body_that_is_not_json_are_problems_too() -> None:
+    missing = await _post("/v1/cases", json={"province": "44", "title": "t"})
+    not_json = await _post(
+        "/v1/cases", content=b"{not json", headers={"content-type": "application/json"}
+    )
+
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [
+        {"loc": ["count"], "msg": "Field required", "msg_zh": "必填项未填写"}
+    ]
+    assert not_json.status_code == 422
+    assert not_json.headers["content-type"] == PROBLEM_JSON
+    assert not_json.json()["errors"][0]["msg_zh"] == "请求内容不是有效的 JSON"
+
+
+async def test_a_rule_of_the_campaign_is_a_problem_shaped_like_a_schema_error() -> None:
+    response = await _post("/v1/cases", json={"province": "99", "title": "t", "count": 1})
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"loc": ["province"], "msg": "99 is not a province", "msg_zh": "99 不是省级单位代码"}
+    ]
+
+
+async def test_a_raised_problem_keeps_its_status_and_extra_members() -> None:
+    response = await _post("/v1/cases", json={"province": "44", "title": "conflict", "count": 1})
+
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json() == {
+        "type": "about:blank", "title": "Conflict", "status": 409, "detail": "Already reported.",
+        "detail_zh": "已报送。", "instance": "/v1/cases", "id": "x",
+    }  # fmt: skip
+
+
+async def test_an_unknown_path_is_a_problem_too() -> None:
+    response = await _post("/v1/nowhere", json={})
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["detail_zh"] == "未找到"
+
+
+async def test_an_accepted_body_is_answered_normally() -> None:
+    response = await _post("/v1/cases", json={"province": "44", "title": "t", "count": 0})
+
+    assert (response.status_code, response.json()) == (202, {"province": "44"})

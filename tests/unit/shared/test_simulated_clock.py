@@ -1,0 +1,92 @@
+"""The one clock: a simulated clock that every process given the same settings agrees on."""
+
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from smonth_shared.clock import SimulatedClock, WallClock, clock_from_settings
+
+SHANGHAI = timezone(timedelta(hours=8))
+START = datetime(2021, 6, 1, 0, 0, tzinfo=SHANGHAI)
+TOLERANCE = timedelta(seconds=1)
+
+
+def test_a_simulated_clock_shows_its_start_at_its_origin() -> None:
+    clock = SimulatedClock(START, speed=1000.0, origin=datetime.now(UTC))
+
+    assert abs(clock.now() - START) < TOLERANCE
+
+
+def test_a_simulated_clock_without_an_origin_starts_now() -> None:
+    clock = SimulatedClock(START, speed=1.0)
+
+    assert abs(clock.now() - START) < TOLERANCE
+
+
+def test_a_simulated_clock_runs_at_its_speed() -> None:
+    origin = datetime.now(UTC) - timedelta(seconds=10)
+
+    clock = SimulatedClock(START, speed=360.0, origin=origin)
+
+    # 10 wall seconds at 360x are one simulated hour.
+    assert abs(clock.now() - (START + timedelta(hours=1))) < TOLERANCE
+
+
+def test_a_simulated_clock_follows_the_wall_clock_as_it_moves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wall = [datetime(2030, 1, 1, tzinfo=UTC)]
+
+    class FrozenDatetime(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return wall[0]
+
+    monkeypatch.setattr("smonth_shared.clock.datetime", FrozenDatetime)
+    clock = SimulatedClock(START, speed=60.0, origin=wall[0])
+    assert clock.now() == START
+
+    wall[0] += timedelta(minutes=1)
+
+    assert clock.now() == START + timedelta(hours=1)
+
+
+def test_two_processes_given_the_same_settings_agree() -> None:
+    origin = datetime.now(UTC) - timedelta(minutes=5)
+
+    one = SimulatedClock(START, speed=720.0, origin=origin)
+    other = clock_from_settings(START, 720.0, origin)
+
+    assert abs(one.now() - other.now()) < timedelta(seconds=0.5)
+
+
+async def test_sleeping_until_a_past_instant_returns_at_once() -> None:
+    clock = SimulatedClock(START, speed=1.0, origin=datetime.now(UTC))
+    began = time.perf_counter()
+
+    await clock.sleep_until(START - timedelta(days=3))
+    await WallClock().sleep_until(datetime.now(UTC) - timedelta(hours=1))
+
+    assert time.perf_counter() - began < 0.1
+
+
+async def test_sleeping_until_a_simulated_instant_takes_that_time_divided_by_the_speed() -> None:
+    clock = SimulatedClock(START, speed=3600.0, origin=datetime.now(UTC))
+    began = time.perf_counter()
+
+    await clock.sleep_until(clock.now() + timedelta(minutes=3))  # 0.05 wall seconds
+
+    assert 0.03 < time.perf_counter() - began < 0.5
+
+
+def test_a_start_without_a_time_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        SimulatedClock(datetime(2021, 6, 1), speed=1.0)
+
+
+def test_without_a_start_the_clock_is_the_wall_clock() -> None:
+    clock = clock_from_settings(None, 1.0, None)
+
+    assert isinstance(clock, WallClock)
+    assert abs(clock.now() - datetime.now(UTC)) < TOLERANCE
