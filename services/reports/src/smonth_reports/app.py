@@ -4,20 +4,41 @@ from importlib.resources import files
 
 from fastapi import FastAPI
 
-from smonth_reports import api, handlers
+from smonth_reports import api, dashboard, handlers
 from smonth_reports.config import ReportsSettings
-from smonth_shared.events import COMPLIANCE, TIP
+from smonth_reports.publishing import Publisher
+from smonth_shared.campaign import load_campaign
+from smonth_shared.events import (
+    CASE,
+    COMPLIANCE,
+    LIAISON,
+    MATERIAL,
+    NATIONAL,
+    PROGRESS,
+    REMINDER,
+    SUMMARY,
+    TIP,
+)
 from smonth_shared.runtime import Runtime
 
 MIGRATIONS = files("smonth_reports") / "migrations"
+CONSUMED_TOPICS = tuple(
+    t.name for t in (PROGRESS, SUMMARY, LIAISON, MATERIAL, CASE, TIP, COMPLIANCE, REMINDER)
+)
 
 
 def build(settings: ReportsSettings) -> FastAPI:
-    runtime = Runtime(settings, migrations=MIGRATIONS)
-    runtime.consume(TIP.name, COMPLIANCE.name, effects=handlers.EFFECTS)
-    months = [f"2021-{month:02d}" for month in range(6, 13)]
+    runtime = Runtime(settings, migrations=MIGRATIONS, publishes=[NATIONAL.name])
+    campaign = load_campaign(settings.campaign, settings.campaign_file)
+    runtime.consume(*CONSUMED_TOPICS, effects=handlers.EFFECTS)
+    publisher = Publisher(
+        started_pool=lambda: runtime.pool, outbox=runtime.outbox, clock=runtime.clock,
+        base_url=settings.base_url,
+    )  # fmt: skip
+    runtime.background("publish-on-schedule", lambda: publisher.publish_on_schedule(campaign))
     return runtime.http_app(
         title="safety-month reports",
-        description="The national summary of the campaign, built from every event.",
-        routers=[api.router(runtime, months=months)],
+        description="The national summary of the campaign, built from every event: JSON, "
+        "workbook, CSV, HTML, PDF, and a live dashboard for the office's staff.",
+        routers=[api.router(runtime, publisher, campaign), dashboard.router(campaign)],
     )

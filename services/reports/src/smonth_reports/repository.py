@@ -1,30 +1,132 @@
-"""reports' read model in SQL: the writes of its consumers and the aggregates of the summary."""
+"""reports' read model in SQL: the writes of its consumers, the reads of the summary, and the
+published summaries with their artifacts."""
 
+import json
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-import asyncpg
-
+from smonth_reports.domain import ReadModel
 from smonth_shared.db import Connection
-from smonth_shared.events import MonthAssessed, TipReceived, TipResolved
+from smonth_shared.events import (
+    CaseRejected,
+    CaseReported,
+    LiaisonDesignated,
+    MaterialSubmitted,
+    MonthAssessed,
+    ProgressReported,
+    ReminderOutcome,
+    SummarySubmitted,
+    TipReceived,
+    TipResolved,
+)
+
+# The tables a replay rebuilds: everything the consumers write, nothing reports owns itself.
+READ_MODEL_TABLES = (
+    "progress", "liaisons", "summary_reports", "materials", "cases", "tips", "compliance",
+    "reminders",
+)  # fmt: skip
+
+
+async def keep_newest_progress(
+    conn: Connection, campaign: str, snapshot: ProgressReported, reported_at: datetime
+) -> None:
+    """A snapshot replaces the unit's only if it is newer: by as_of, then by revision."""
+    await conn.execute(
+        "INSERT INTO progress (campaign, unit, as_of, revision, submission_id, indicators,"
+        " reported_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)"
+        " ON CONFLICT (campaign, unit) DO UPDATE SET as_of = EXCLUDED.as_of,"
+        " revision = EXCLUDED.revision, submission_id = EXCLUDED.submission_id,"
+        " indicators = EXCLUDED.indicators, reported_at = EXCLUDED.reported_at"
+        " WHERE (progress.as_of, progress.revision) < (EXCLUDED.as_of, EXCLUDED.revision)",
+        campaign, snapshot.unit, snapshot.as_of, snapshot.revision, snapshot.submission_id,
+        json.dumps(snapshot.indicators), reported_at,
+    )  # fmt: skip
+
+
+async def designate_liaison(conn: Connection, campaign: str, liaison: LiaisonDesignated) -> None:
+    await conn.execute(
+        "INSERT INTO liaisons (campaign, unit, name, position, office_phone, mobile, email,"
+        " designated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " ON CONFLICT (campaign, unit) DO UPDATE SET name = EXCLUDED.name,"
+        " position = EXCLUDED.position, office_phone = EXCLUDED.office_phone,"
+        " mobile = EXCLUDED.mobile, email = EXCLUDED.email, designated_at = EXCLUDED.designated_at"
+        " WHERE liaisons.designated_at <= EXCLUDED.designated_at",
+        campaign, liaison.unit, liaison.name, liaison.position, liaison.office_phone,
+        liaison.mobile, liaison.email, liaison.designated_at,
+    )  # fmt: skip
+
+
+async def receive_summary(conn: Connection, campaign: str, report: SummarySubmitted) -> None:
+    """One row per unit: an on-time receipt is kept once earned; the title is the latest one's."""
+    await conn.execute(
+        "INSERT INTO summary_reports (campaign, unit, report_id, title, first_received_at,"
+        " last_received_at, on_time, submissions) VALUES ($1, $2, $3, $4, $5, $6, $7, 1)"
+        " ON CONFLICT (campaign, unit) DO UPDATE SET"
+        " report_id = CASE WHEN EXCLUDED.last_received_at >= summary_reports.last_received_at"
+        "   THEN EXCLUDED.report_id ELSE summary_reports.report_id END,"
+        " title = CASE WHEN EXCLUDED.last_received_at >= summary_reports.last_received_at"
+        "   THEN EXCLUDED.title ELSE summary_reports.title END,"
+        " first_received_at = LEAST(summary_reports.first_received_at, EXCLUDED.first_received_at),"
+        " last_received_at = GREATEST(summary_reports.last_received_at, EXCLUDED.last_received_at),"
+        " on_time = summary_reports.on_time OR EXCLUDED.on_time,"
+        " submissions = summary_reports.submissions + 1",
+        campaign, report.unit, report.report_id, report.title, report.first_received_at,
+        report.received_at, report.on_time,
+    )  # fmt: skip
+
+
+async def add_material(
+    conn: Connection, campaign: str, material: MaterialSubmitted, submitted_at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO materials (material_id, campaign, unit, kind, title, has_file, submitted_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (material_id) DO NOTHING",
+        material.material_id, campaign, material.unit, material.kind, material.title,
+        material.file is not None, submitted_at,
+    )  # fmt: skip
+
+
+async def add_case(
+    conn: Connection, campaign: str, case: CaseReported, reported_at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO cases (case_id, campaign, province, title, industry, enterprise,"
+        " media_outlet, published_on, url, reported_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (case_id) DO NOTHING",
+        case.case_id, campaign, case.province, case.title, case.industry, case.enterprise,
+        case.media_outlet, case.published_on, case.url, reported_at,
+    )  # fmt: skip
+
+
+async def reject_case(conn: Connection, rejection: CaseRejected) -> None:
+    # Both events are keyed by province on one topic, so the report is always here first.
+    await conn.execute(
+        "UPDATE cases SET rejected = true, reason = $2 WHERE case_id = $1",
+        rejection.case_id, rejection.reason,
+    )  # fmt: skip
 
 
 async def add_tip(conn: Connection, campaign: str, tip: TipReceived) -> None:
     await conn.execute(
-        "INSERT INTO tips (tip_id, campaign, province, industry, category, received_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tip_id) DO NOTHING",
+        "INSERT INTO tips (tip_id, campaign, province, industry, category, received_at, named)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tip_id) DO NOTHING",
         tip.tip_id, campaign, tip.province, tip.industry, tip.category, tip.received_at,
+        tip.named,
     )  # fmt: skip
 
 
 async def resolve_tip(conn: Connection, outcome: TipResolved) -> None:
     await conn.execute(
-        "UPDATE tips SET status = $2, rectified = $3, reward_paid = $4 WHERE tip_id = $1",
+        "UPDATE tips SET status = $2, rectified = $3, reward_paid = $4, resolved_at = $5"
+        " WHERE tip_id = $1",
         outcome.tip_id, outcome.status, outcome.rectified, outcome.reward_paid,
+        outcome.resolved_at,
     )  # fmt: skip
 
 
 async def record_assessment(
-    conn: Connection, campaign: str, assessment: MonthAssessed, assessed_at: Any
+    conn: Connection, campaign: str, assessment: MonthAssessed, assessed_at: datetime
 ) -> None:
     """Keeps the newest assessment of a province-month; an older one arriving late is ignored."""
     await conn.execute(
@@ -39,22 +141,119 @@ async def record_assessment(
     )  # fmt: skip
 
 
-async def tip_counts(pool: asyncpg.Pool, campaign: str) -> list[dict[str, Any]]:
-    return [
-        dict(row)
-        for row in await pool.fetch(
-            "SELECT province, industry, status, count(*) AS tips FROM tips WHERE campaign = $1"
-            " GROUP BY province, industry, status",
-            campaign,
-        )
-    ]
+async def record_reminder(
+    conn: Connection, event_id: UUID, campaign: str, outcome: str, reminder: ReminderOutcome,
+    at: datetime,
+) -> None:  # fmt: skip
+    await conn.execute(
+        "INSERT INTO reminders (event_id, campaign, reminder_id, unit, reason, occasion, channel,"
+        " recipient, attempts, outcome, error, at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        " ON CONFLICT (event_id) DO NOTHING",
+        event_id, campaign, reminder.reminder_id, reminder.unit, reminder.reason,
+        reminder.occasion, reminder.channel, reminder.recipient, reminder.attempts, outcome,
+        reminder.error, at,
+    )  # fmt: skip
 
 
-async def compliance_rows(pool: asyncpg.Pool, campaign: str) -> list[dict[str, Any]]:
-    return [
-        dict(row)
-        for row in await pool.fetch(
-            "SELECT province, month, cases_counted, status FROM compliance WHERE campaign = $1",
-            campaign,
-        )
-    ]
+async def read_model(conn: Connection, campaign: str, time_zone: str) -> ReadModel:
+    """Everything the summary is built from; call inside one repeatable-read transaction so that
+    the parts agree with each other."""
+
+    async def rows(sql: str, *args: Any) -> list[dict[str, Any]]:
+        return [dict(row) for row in await conn.fetch(sql, campaign, *args)]
+
+    progress = await rows("SELECT unit, as_of, indicators FROM progress WHERE campaign = $1")
+    return ReadModel(
+        progress={r["unit"]: {**r, "indicators": json.loads(r["indicators"])} for r in progress},
+        liaisons={r["unit"]: r for r in await rows(
+            "SELECT unit, name, position, office_phone, mobile, email, designated_at"
+            " FROM liaisons WHERE campaign = $1")},
+        summaries={r["unit"]: r for r in await rows(
+            "SELECT unit, title, first_received_at, last_received_at, on_time, submissions"
+            " FROM summary_reports WHERE campaign = $1")},
+        materials=await rows(
+            "SELECT unit, kind, count(*)::int AS count FROM materials WHERE campaign = $1"
+            " GROUP BY unit, kind"),
+        cases=await rows(
+            "SELECT province, rejected, count(*)::int AS count FROM cases WHERE campaign = $1"
+            " GROUP BY province, rejected"),
+        compliance=await rows(
+            "SELECT province, month, cases_counted, status, closed FROM compliance"
+            " WHERE campaign = $1"),
+        tips=await rows(
+            "SELECT province, industry, status, count(*)::int AS count,"
+            " count(*) FILTER (WHERE rectified)::int AS rectified,"
+            " count(*) FILTER (WHERE reward_paid)::int AS reward_paid,"
+            " count(*) FILTER (WHERE named)::int AS named"
+            " FROM tips WHERE campaign = $1 GROUP BY province, industry, status"),
+        tips_by_day=await rows(
+            "SELECT (received_at AT TIME ZONE $2)::date AS day, count(*)::int AS count"
+            " FROM tips WHERE campaign = $1 GROUP BY day ORDER BY day", time_zone),
+        reminders=await rows(
+            "SELECT at, unit, reason, occasion, channel, recipient, attempts, outcome, error"
+            " FROM reminders WHERE campaign = $1 ORDER BY at, unit, channel, event_id"),
+    )  # fmt: skip
+
+
+async def start_schedule(conn: Connection, campaign: str, now: datetime) -> datetime:
+    """The instant this deployment began publishing the campaign (set once, on first start)."""
+    since = await conn.fetchval(
+        "INSERT INTO publication_schedule (campaign, since) VALUES ($1, $2)"
+        " ON CONFLICT (campaign) DO UPDATE SET since = publication_schedule.since RETURNING since",
+        campaign, now,
+    )  # fmt: skip
+    if since is None:
+        raise RuntimeError("the upsert returns the row")
+    return since
+
+
+async def published_moments(conn: Connection, campaign: str) -> set[datetime]:
+    rows = await conn.fetch(
+        "SELECT moment FROM publications WHERE campaign = $1 AND moment IS NOT NULL", campaign
+    )
+    return {row["moment"] for row in rows}
+
+
+async def claim_publication(
+    conn: Connection, publication_id: UUID, campaign: str, trigger: str,
+    moment: datetime | None, as_of: datetime,
+) -> bool:  # fmt: skip
+    """False when the moment was published already (by this replica or another)."""
+    claimed = await conn.fetchval(
+        "INSERT INTO publications (publication_id, campaign, trigger, moment, as_of)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (campaign, moment) DO NOTHING RETURNING true",
+        publication_id, campaign, trigger, moment, as_of,
+    )  # fmt: skip
+    return bool(claimed)
+
+
+async def add_artifact(
+    conn: Connection, publication_id: UUID, name: str, format: str, media_type: str,
+    sha256: str, content: bytes,
+) -> None:  # fmt: skip
+    await conn.execute(
+        "INSERT INTO artifacts (publication_id, name, format, media_type, sha256, content)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        publication_id, name, format, media_type, sha256, content,
+    )  # fmt: skip
+
+
+async def artifact(conn: Connection, publication_id: UUID, name: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "SELECT media_type, sha256, content FROM artifacts"
+        " WHERE publication_id = $1 AND name = $2",
+        publication_id, name,
+    )  # fmt: skip
+    return dict(row) if row else None
+
+
+async def publications(conn: Connection, campaign: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT p.publication_id, p.trigger, p.moment, p.as_of,"
+        " array_agg(a.name ORDER BY a.name) AS artifacts"
+        " FROM publications p JOIN artifacts a USING (publication_id)"
+        " WHERE p.campaign = $1 GROUP BY p.publication_id ORDER BY p.as_of",
+        campaign,
+    )  # fmt: skip
+    return [dict(row) for row in rows]
