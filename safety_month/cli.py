@@ -1,5 +1,6 @@
 """`safety-month`: the operator's one entry point (CONTRACT.md, "Command line")."""
 
+import os
 import signal
 import threading
 import time
@@ -137,6 +138,41 @@ def demo(
     typer.echo(f"outputs: {folder.resolve()}")
     if result["refused"]:
         raise typer.Exit(1)
+
+
+@app.command()
+def replay(
+    service: Annotated[
+        str, typer.Option(help="The service whose read model to rebuild.")
+    ] = "reports",
+) -> None:
+    """Rebuild a service's read model from the beginning of the topics (stop the service first)."""
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from smonth_reports.config import ReportsSettings
+    from smonth_reports.replay import ReplayRefused
+    from smonth_reports.replay import replay as rebuild
+
+    if service != "reports":
+        raise typer.BadParameter("only reports keeps a read model rebuilt from the topics",
+                                 param_hint="--service")  # fmt: skip
+    endpoints = LocalStack("dev", log=typer.echo).start()
+    for name, value in {**endpoints.as_env(), **local_secrets(run_dir() / "dev")}.items():
+        os.environ.setdefault(name, value)
+    with Progress(*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn()) as bar:  # fmt: skip
+        task = bar.add_task("replaying events", total=None)
+        try:
+            result = asyncio.run(rebuild(
+                ReportsSettings(), progress=lambda done, total: bar.update(task, completed=done, total=total)
+            ))  # fmt: skip
+        except ReplayRefused as refusal:
+            typer.echo(f"error: {refusal}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"reports rebuilt: {result.applied:,} events applied, {result.skipped:,} skipped, "
+               f"in {result.seconds:.1f} s")  # fmt: skip
 
 
 @infra_app.command("start")
