@@ -110,5 +110,6 @@ class Supervisor:
         if self.colour:
             prefix = f"\x1b[{COLOURS[service]}m{prefix}\x1b[0m"
         assert process.stdout is not None
-        for line in process.stdout:
-            self.echo(f"{prefix} {line.decode('utf-8', 'replace').rstrip()}")
+        with process.stdout:
+            for line in process.stdout:
+                self.echo(f"{prefix} {line.decode('utf-8', 'replace').rstrip()}")
