@@ -4,6 +4,7 @@ and the public use it, and `smonth.inbound.v1` as a ministry system would."""
 import asyncio
 import io
 import json
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -31,6 +32,10 @@ class Tally:
     first_errors: dict[str, str] = field(default_factory=dict)
     tip_ids: dict[int, str] = field(default_factory=dict)
     units_reported: set[str] = field(default_factory=set)
+    # How far behind its planned instant each submission was answered, in simulated hours.
+    lag_hours: dict[str, float] = field(default_factory=dict)
+    slowest_ms: dict[str, float] = field(default_factory=dict)
+    lags: list[tuple[str, str, float]] = field(default_factory=list)
 
     def refuse(self, kind: str, reason: str) -> None:
         self.refused[kind] += 1
@@ -87,6 +92,9 @@ class Driver:
             self.tally.refuse(action.kind, f"{type(error).__name__}: {error}")
         finally:
             self._slots.release()
+            lag = (self.clock.now() - action.at).total_seconds() / 3600
+            self.tally.lag_hours[action.kind] = max(lag, self.tally.lag_hours.get(action.kind, 0.0))
+            self.tally.lags.append((action.at.isoformat()[:13], action.kind, round(lag, 1)))
             on_step(action)
 
     async def _post(self, http: httpx.AsyncClient, action: Action) -> None:
@@ -97,9 +105,12 @@ class Driver:
         if request is None:
             return
         method, path, kwargs = request
+        started = time.perf_counter()
         response = await _with_retries(
             lambda: http.request(method, path, headers=headers, **kwargs)
         )
+        took = (time.perf_counter() - started) * 1000
+        self.tally.slowest_ms[action.kind] = max(took, self.tally.slowest_ms.get(action.kind, 0.0))
         if response.status_code >= 300:
             self.tally.refuse(action.kind, f"{response.status_code} {path}: {response.text}")
             return

@@ -165,6 +165,7 @@ def _report(summary: dict[str, Any], tally: Tally, scenario: Scenario, emails: i
     result = {
         "seconds": round(seconds, 1),
         "sent": dict(tally.sent), "refused": dict(tally.refused), "errors": tally.first_errors,
+        "lag_hours": tally.lag_hours, "slowest_ms": tally.slowest_ms, "lags": tally.lags,
         "expected": scenario.expected, "emails": emails, "sms": sms,
         "outputs": [str(path.relative_to(out)) for path in files], "summary": summary,
     }  # fmt: skip
