@@ -2,25 +2,59 @@
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 
-from smonth_intake import handlers
-from smonth_intake.models import CaseSubmission, TipSubmission
+from smonth_intake import domain, forms, handlers, repository
+from smonth_intake.blobs import BlobStore
+from smonth_intake.config import IntakeSettings
+from smonth_intake.models import (
+    CaseSubmission,
+    LiaisonDesignation,
+    MaterialSubmission,
+    ProgressReport,
+    SummaryReport,
+    TipLookup,
+    TipOutcome,
+    TipSubmission,
+)
 from smonth_shared import idempotency
 from smonth_shared.auth import Principal, forbid_other_unit, requires
 from smonth_shared.db import Connection
 from smonth_shared.runtime import Runtime
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200,
+           description="The same key and body give the same answer; another body gives 409."),
+]  # fmt: skip
+UnitPath = Annotated[str, Path(min_length=2, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
 Write = Callable[[Connection], Awaitable[dict[str, Any]]]
+RATE_WINDOW_SECONDS = 60
 
 
-def router(runtime: Runtime, deps: Callable[[], handlers.Deps]) -> APIRouter:
-    api = APIRouter(prefix="/v1")
-    secret = runtime.settings.safety_month_jwt_secret
-    province_unit = requires(secret, "unit", "system", "admin")
+def _body(*media: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """The OpenAPI request body of an endpoint that reads its body itself."""
+    return {"requestBody": {"required": True,
+                            "content": {name: {"schema": schema} for name, schema in media}}}  # fmt: skip
+
+
+def _with_file(schema: dict[str, Any]) -> dict[str, Any]:
+    properties = {**schema["properties"], "file": {"type": "string", "format": "binary"}}
+    return {**schema, "properties": properties}
+
+
+def router(
+    runtime: Runtime, settings: IntakeSettings, deps: Callable[[], handlers.Deps], store: BlobStore
+) -> APIRouter:
+    api = APIRouter(prefix="/v1", max_body_size=forms.JSON_LIMIT)
+    secret = settings.safety_month_jwt_secret
+    for_a_unit = requires(secret, "unit", "system", "admin")
+    unit_or_admin = requires(secret, "unit", "admin")
+    unit_only = requires(secret, "unit")
+    admin_only = requires(secret, "admin")
 
     async def accept(
         request: Request, caller: str, key: str | None, body: dict[str, Any], write: Write,
@@ -41,30 +75,150 @@ def router(runtime: Runtime, deps: Callable[[], handlers.Deps]) -> APIRouter:
                 )
         return JSONResponse(answer, status_code=202)
 
-    @api.post(
-        "/tips", status_code=202, tags=["tips"], summary="Report a hazard (public, anonymous)"
-    )
-    async def submit_tip(
-        request: Request, tip: TipSubmission, idempotency_key: IdempotencyKey = None
-    ) -> JSONResponse:
-        caller = f"ip:{request.client.host if request.client else 'unknown'}"
-        # The receipt code is shown once and stored nowhere in clear, not even for a replay.
+    async def limit_rate(request: Request, bucket: str, what: str, what_zh: str) -> str:
+        """The client's address, once it is within its requests per minute (else 429)."""
+        address = request.client.host if request.client else "unknown"
+        window, retry_after = domain.rate_window(runtime.clock.now(), RATE_WINDOW_SECONDS)
+        hits = await repository.count_request(runtime.pool, f"{bucket}:{address}", window)
+        if hits > settings.tip_rate_per_minute:
+            raise domain.too_many(settings.tip_rate_per_minute, retry_after, what, what_zh)
+        return address
+
+    @api.post("/progress", status_code=202, tags=["units"],
+              summary="Report progress statistics (attachment 1): a cumulative snapshot")  # fmt: skip
+    async def report_progress(
+        request: Request, report: ProgressReport,
+        principal: Annotated[Principal, Depends(for_a_unit)], idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:  # fmt: skip
         return await accept(
-            request, caller, idempotency_key, tip.model_dump(mode="json"),
-            lambda conn: handlers.submit_tip(conn, deps(), tip), hide=("receipt_code",),
+            request, principal.sub, idempotency_key, report.model_dump(mode="json"),
+            lambda conn: handlers.submit_progress(conn, deps(), report, principal=principal),
+        )  # fmt: skip
+
+    @api.put("/liaisons/{unit}", status_code=202, tags=["units"],
+             summary="Designate the unit's liaison (attachment 2), replacing the one before")  # fmt: skip
+    async def designate_liaison(
+        request: Request, unit: UnitPath, liaison: LiaisonDesignation,
+        principal: Annotated[Principal, Depends(for_a_unit)], idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:  # fmt: skip
+        return await accept(
+            request, principal.sub, idempotency_key, liaison.model_dump(mode="json"),
+            lambda conn: handlers.designate_liaison(
+                conn, deps(), unit, liaison, principal=principal),
+        )  # fmt: skip
+
+    @api.post("/summary-reports", status_code=202, tags=["units"],
+              max_body_size=forms.upload_limit(settings.max_summary_bytes),
+              summary="Submit the summary report, as JSON or as a form with a PDF or DOCX file",
+              openapi_extra=_body(("application/json", SummaryReport.model_json_schema()),
+                                  ("multipart/form-data",
+                                   _with_file(SummaryReport.model_json_schema()))))  # fmt: skip
+    async def submit_summary(
+        request: Request, principal: Annotated[Principal, Depends(for_a_unit)],
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:  # fmt: skip
+        limit = settings.max_summary_bytes
+        async with forms.submission(request, SummaryReport, file_limit=limit, json_too=True) as (
+            report,
+            upload,
+        ):
+            forbid_other_unit(principal, report.unit)
+            file = upload and await forms.keep_file(store, upload, "summary", limit)
+        body = {**report.model_dump(mode="json"), "file": file and file.sha256}
+        return await accept(
+            request, principal.sub, idempotency_key, body,
+            lambda conn: handlers.submit_summary(
+                conn, deps(), report, file=file, principal=principal),
+        )  # fmt: skip
+
+    @api.post("/materials", status_code=202, tags=["units"],
+              max_body_size=forms.upload_limit(settings.max_upload_bytes),
+              summary="Send a good practice, a video or a picture (multipart form)",
+              openapi_extra=_body(("multipart/form-data",
+                                   _with_file(MaterialSubmission.model_json_schema()))))  # fmt: skip
+    async def submit_material(
+        request: Request, principal: Annotated[Principal, Depends(unit_or_admin)],
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:  # fmt: skip
+        limit = settings.max_upload_bytes
+        async with forms.submission(request, MaterialSubmission, file_limit=limit) as (
+            material, upload,
+        ):  # fmt: skip
+            # Checked before the file is kept, so that nobody fills the store for another unit.
+            forbid_other_unit(principal, material.unit)
+            file = upload and await forms.keep_file(store, upload, material.kind, limit)
+        body = {**material.model_dump(mode="json"), "file": file and file.sha256}
+        return await accept(
+            request, principal.sub, idempotency_key, body,
+            lambda conn: handlers.submit_material(
+                conn, deps(), material, file=file, principal=principal),
         )  # fmt: skip
 
     @api.post("/cases", status_code=202, tags=["cases"], summary="Report a typical case exposed")
     async def report_case(
-        request: Request,
-        case: CaseSubmission,
-        principal: Annotated[Principal, Depends(province_unit)],
-        idempotency_key: IdempotencyKey = None,
-    ) -> JSONResponse:
-        forbid_other_unit(principal, case.province, "province")
+        request: Request, case: CaseSubmission,
+        principal: Annotated[Principal, Depends(for_a_unit)], idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:  # fmt: skip
         return await accept(
             request, principal.sub, idempotency_key, case.model_dump(mode="json"),
-            lambda conn: handlers.report_case(conn, deps(), case, reported_by=principal.sub),
+            lambda conn: handlers.report_case(conn, deps(), case, principal=principal),
+        )  # fmt: skip
+
+    @api.post("/tips", status_code=202, tags=["tips"],
+              summary="Report a hazard or a violation (public, anonymous)")  # fmt: skip
+    async def submit_tip(
+        request: Request, tip: TipSubmission, idempotency_key: IdempotencyKey = None
+    ) -> JSONResponse:
+        address = await limit_rate(request, "tip", "tips", "提交举报")
+        # The receipt code is shown once and stored nowhere in clear, not even for a replay.
+        return await accept(
+            request, f"ip:{address}", idempotency_key, tip.model_dump(mode="json"),
+            lambda conn: handlers.submit_tip(conn, deps(), tip), hide=("receipt_code",),
+        )  # fmt: skip
+
+    @api.post("/tips/lookup", tags=["tips"],
+              summary="Follow up a tip with its receipt code: status and public reply")  # fmt: skip
+    async def look_up_tip(
+        request: Request, lookup: TipLookup, idempotency_key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        # A read: the same key always gets the same answer, so the key needs no record.
+        await limit_rate(request, "lookup", "lookups", "查询")
+        async with runtime.pool.acquire() as conn:
+            return await handlers.look_up_tip(conn, lookup)
+
+    @api.get("/tips/{tip_id}/contact", tags=["tips"],
+             summary="The tipster's contact details, for the unit of the tip's province only")  # fmt: skip
+    async def read_tip_contact(
+        tip_id: UUID, principal: Annotated[Principal, Depends(unit_only)]
+    ) -> JSONResponse:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            contact = await handlers.read_tip_contact(conn, deps(), tip_id, principal=principal)
+        return JSONResponse(contact, headers={"Cache-Control": "no-store"})
+
+    @api.post("/tips/{tip_id}/outcome", status_code=202, tags=["tips"],
+              summary="Report what the tip's province found (tip.resolved)")  # fmt: skip
+    async def resolve_tip(
+        request: Request, tip_id: UUID, outcome: TipOutcome,
+        principal: Annotated[Principal, Depends(for_a_unit)], idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:  # fmt: skip
+        return await accept(
+            request, principal.sub, idempotency_key, outcome.model_dump(mode="json"),
+            lambda conn: handlers.resolve_tip(conn, deps(), tip_id, outcome, principal=principal),
+        )  # fmt: skip
+
+    @api.post("/units/import", status_code=202, tags=["registry"],
+              summary="Import addressed units from a CSV (code,name,kind,province); admin only",
+              openapi_extra=_body(("text/csv", {"type": "string"})))  # fmt: skip
+    async def import_units(
+        request: Request, principal: Annotated[Principal, Depends(admin_only)],
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:  # fmt: skip
+        text = await forms.csv_body(request, forms.JSON_LIMIT)
+        units = domain.parse_registry(text)
+        return await accept(
+            request, principal.sub, idempotency_key, {"csv": text},
+            lambda conn: handlers.import_units(
+                conn, deps().campaign, units, source=principal.sub),
         )  # fmt: skip
 
     return api

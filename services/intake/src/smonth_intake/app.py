@@ -1,15 +1,20 @@
 """The composition root of intake."""
 
+import contextlib
+from collections.abc import AsyncIterator
 from functools import cache
 from importlib.resources import files
 
+import asyncpg
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
-from smonth_intake import api, handlers
+from smonth_intake import api, errors, forms, handlers, subscribers
+from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
-from smonth_shared.campaign import load_campaign
-from smonth_shared.events import CASE, LIAISON, MATERIAL, PROGRESS, SUMMARY, TIP
+from smonth_shared.campaign import Campaign, load_campaign
+from smonth_shared.events import CASE, LIAISON, MATERIAL, PROGRESS, SUMMARY, TIP, InboundEnvelope
 from smonth_shared.runtime import Runtime
 
 MIGRATIONS = files("smonth_intake") / "migrations"
@@ -29,8 +34,37 @@ def build(settings: IntakeSettings) -> FastAPI:
             cipher=Fernet(settings.tip_contact_key.encode()),
         )  # fmt: skip
 
-    return runtime.http_app(
+    runtime.consume(
+        settings.inbound_topic, effects=subscribers.effects(deps),
+        consumer=settings.inbound_consumer, parse=InboundEnvelope.from_bytes,
+    )  # fmt: skip
+    app = runtime.http_app(
         title="safety-month intake",
         description="Every submission the campaign notice asks for, and tips from the public.",
-        routers=[api.router(runtime, deps)],
+        routers=[api.router(runtime, settings, deps, BlobStore(settings.blob_dir))],
     )
+    app.add_exception_handler(RequestValidationError, errors.on_invalid_request)
+    uploads = {"/v1/materials": forms.upload_limit(settings.max_upload_bytes),
+               "/v1/summary-reports": forms.upload_limit(settings.max_summary_bytes)}  # fmt: skip
+    app.add_middleware(forms.DeclaredLength, limits=uploads, default=forms.JSON_LIMIT)
+    _seed_registry_at_start(app, runtime, campaign)
+    return app
+
+
+def _seed_registry_at_start(app: FastAPI, runtime: Runtime, campaign: Campaign) -> None:
+    """Units of the campaign file are in the registry before the first request is answered."""
+    started = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with started(app):
+            try:
+                async with runtime.pool.acquire() as conn, conn.transaction():
+                    await handlers.seed_units(conn, campaign)
+            except asyncpg.UndefinedTableError:
+                raise RuntimeError(
+                    "intake's tables are missing: run `python -m smonth_intake migrate` first"
+                ) from None
+            yield
+
+    app.router.lifespan_context = lifespan

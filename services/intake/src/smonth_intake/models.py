@@ -3,31 +3,157 @@
 The same models validate HTTP bodies and the `data` of envelopes on `smonth.inbound.v1`.
 """
 
+import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from smonth_shared.events import IndustryCode, ProvinceCode
+from smonth_intake.errors import rule
+from smonth_shared.events import IndustryCode, ProvinceCode, UnitCode
 
-Text = Annotated[str, Field(min_length=1, max_length=200)]
-CHINESE_MOBILE = r"^(\+?86-?)?1[3-9]\d{9}$"
-CHINESE_PHONE = r"^((\+?86-?)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$"
+CHINESE_MOBILE = r"^(\+?86[- ]?)?1[3-9]\d{9}$"
+# An office number always carries its area code (010, 0755...): 010-64463407, (010)64463407.
+OFFICE_PHONE = r"^(\+?86[- ]?)?(\(0\d{2,3}\)|0\d{2,3}[- ]?)\d{7,8}([- ]\d{1,6})?$"
+ANY_PHONE = (
+    r"^((\+?86[- ]?)?1[3-9]\d{9}|(\+?86[- ]?)?(\(0\d{2,3}\)|0\d{2,3}[- ]?)\d{7,8}([- ]\d{1,6})?)$"
+)
+MAX_COUNT = 10**12  # far above any national total, and exact in every JSON reader
+
+
+def _mobile(value: str) -> str:
+    if not re.fullmatch(CHINESE_MOBILE, value):
+        raise rule(
+            "mobile", "not a mainland mobile number: 11 digits starting with 1, e.g. 13800138000",
+            "应为11位手机号码（以1开头），如 13800138000",
+        )  # fmt: skip
+    return value
+
+
+def _office_phone(value: str) -> str:
+    if not re.fullmatch(OFFICE_PHONE, value):
+        raise rule(
+            "office_phone", "not an office number with its area code, e.g. 010-64463407",
+            "应为带区号的办公电话，如 010-64463407",
+        )  # fmt: skip
+    return value
+
+
+def _any_phone(value: str) -> str:
+    if not re.fullmatch(ANY_PHONE, value):
+        raise rule(
+            "phone", "not a phone number: a mobile (13800138000) or a landline with its area "
+            "code (010-64463407)", "应为手机号码或带区号的固定电话",
+        )  # fmt: skip
+    return value
+
+
+def _email(value: str) -> str:
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        # The library's reason quotes parts of the address: it must not reach an error or a log.
+        raise rule(
+            "email", "not an e-mail address (name@example.cn)", "电子邮箱格式不正确"
+        ) from None
+    return value
+
+
+def _storable(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise rule("text", "contains a character that is not text", "含有无法保存的字符") from None
+    if "\x00" in value:
+        raise rule("text", "contains a NUL character", "含有无法保存的字符")
+
+
+Text50 = Annotated[str, Field(min_length=1, max_length=50)]
+Text100 = Annotated[str, Field(min_length=1, max_length=100)]
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Text2000 = Annotated[str, Field(min_length=1, max_length=2000)]
+Text4000 = Annotated[str, Field(min_length=1, max_length=4000)]
+Mobile = Annotated[
+    str, Field(max_length=20, json_schema_extra={"pattern": CHINESE_MOBILE}),
+    AfterValidator(_mobile),
+]  # fmt: skip
+OfficePhone = Annotated[
+    str, Field(max_length=30, json_schema_extra={"pattern": OFFICE_PHONE}),
+    AfterValidator(_office_phone),
+]  # fmt: skip
+Phone = Annotated[
+    str, Field(max_length=30, json_schema_extra={"pattern": ANY_PHONE}), AfterValidator(_any_phone)
+]
+Email = Annotated[
+    str, Field(max_length=254, json_schema_extra={"format": "email"}), AfterValidator(_email)
+]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class Submission(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL stores no NUL in text; refuse it here rather than fail at the INSERT.
+        if isinstance(value, str):
+            _storable(value)
+        return value
+
+
+class ProgressReport(Submission):
+    """Attachment 1: a unit's cumulative figures since the campaign started, as of a date."""
+
+    unit: UnitCode
+    as_of: date = Field(description="The date the cumulative figures stand at.")
+    indicators: dict[Annotated[str, Field(max_length=64)], Count] = Field(
+        min_length=1, max_length=64,
+        description="Cumulative figures by indicator code of the campaign's statistics table.",
+    )  # fmt: skip
+
+
+class LiaisonDesignation(Submission):
+    """Attachment 2: the unit's one liaison (联络员)."""
+
+    name: Text50
+    position: Text100
+    office_phone: OfficePhone = Field(description="With area code, e.g. 010-64463407.")
+    mobile: Mobile = Field(description="Mainland mobile number, e.g. 13800138000.")
+    email: Email
+
+
+class InboundLiaison(LiaisonDesignation):
+    """On the inbound topic the unit is the envelope's subject; `unit`, if given, must match."""
+
+    unit: UnitCode | None = None
+
+
+class SummaryReport(Submission):
+    unit: UnitCode
+    title: Title
+    body: str = Field(min_length=1, max_length=100_000, description="The report's text.")
+
+
+class MaterialSubmission(Submission):
+    """Good practices, videos and pictures a unit sends during the campaign (multipart form)."""
+
+    unit: UnitCode
+    kind: Literal["practice", "video", "picture"]
+    title: Title
+    description: Annotated[str, Field(max_length=4000)] = ""
+
 
 class TipContact(Submission):
-    name: Annotated[str, Field(max_length=50)] | None = None
-    phone: (
-        Annotated[
-            str, Field(pattern=CHINESE_PHONE, description="Mobile or landline with area code")
-        ]
-        | None
-    ) = None
-    email: EmailStr | None = None
+    name: Text50 | None = None
+    phone: Phone | None = Field(default=None, description="Mobile or landline with area code.")
+    email: Email | None = None
+
+    @property
+    def named(self) -> bool:
+        return any((self.name, self.phone, self.email))
 
 
 class TipSubmission(Submission):
@@ -35,21 +161,38 @@ class TipSubmission(Submission):
     industry: IndustryCode
     category: Literal["major_hazard", "violation"]
     description: Annotated[str, Field(min_length=10, max_length=4000)]
-    city: Annotated[str, Field(max_length=50)] | None = None
-    location: Annotated[str, Field(max_length=200)] | None = None
-    enterprise: Annotated[str, Field(max_length=200)] | None = None
+    city: Text50 | None = None
+    location: Title | None = None
+    enterprise: Title | None = None
     occurred_on: date | None = None
     contact: TipContact | None = Field(
         default=None, description="Optional; encrypted, seen only by the tip's province."
     )
 
 
+class TipLookup(Submission):
+    receipt_code: Annotated[str, Field(min_length=16, max_length=80, pattern=r"^[A-Za-z2-7 -]+$")]
+
+
+class TipOutcome(Submission):
+    """What the tip's province found; the tipster sees `status` and `reply`."""
+
+    status: Literal["verified", "unfounded"]
+    rectified: bool = Field(description="Whether the hazard or violation has been put right.")
+    reward_paid: bool = Field(description="Whether the tipster was rewarded (verified tips only).")
+    reply: Text2000 = Field(description="The public reply the tipster reads with the receipt.")
+
+
+class InboundTipOutcome(TipOutcome):
+    tip_id: UUID
+
+
 class CaseSubmission(Submission):
     province: ProvinceCode
-    title: Text
+    title: Title
     industry: IndustryCode
-    enterprise: Text
-    summary: Annotated[str, Field(min_length=1, max_length=4000)]
-    media_outlet: Text = Field(description="The provincial mainstream medium that published it.")
+    enterprise: Title
+    summary: Text4000
+    media_outlet: Title = Field(description="The provincial mainstream medium that published it.")
     published_on: date
     url: HttpUrl

@@ -1,0 +1,80 @@
+"""The inbound topic: ministry systems submit what units submit over HTTP, through the same models
+and handlers. An envelope that breaks a rule is dead-lettered with the reason; the inbox makes a
+repeated envelope id have one effect.
+
+A system acts for the envelope's subject exactly as that unit's own token would, so the subject
+must be the unit (or province) the data is about.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from smonth_intake import errors, handlers
+from smonth_intake.handlers import Deps
+from smonth_intake.models import (
+    CaseSubmission,
+    InboundLiaison,
+    InboundTipOutcome,
+    LiaisonDesignation,
+    ProgressReport,
+    SummaryReport,
+    TipSubmission,
+)
+from smonth_shared.auth import Principal
+from smonth_shared.consumer import Effect, PoisonEvent
+from smonth_shared.db import Connection
+from smonth_shared.events import InboundEnvelope
+from smonth_shared.problems import Problem
+
+Handle = Callable[[Connection, Deps, Any, Principal], Awaitable[Any]]
+
+
+def effects(deps: Callable[[], Deps]) -> dict[str, Effect]:
+    return {
+        "progress.reported": effect_of(deps, ProgressReport, "unit", lambda conn, d, body, who:
+                                     handlers.submit_progress(conn, d, body, principal=who)),
+        "summary.submitted": effect_of(deps, SummaryReport, "unit", lambda conn, d, body, who:
+                                     handlers.submit_summary(conn, d, body, file=None,
+                                                             principal=who)),
+        "liaison.designated": effect_of(deps, InboundLiaison, "unit", _designate),
+        "case.reported": effect_of(deps, CaseSubmission, "province", lambda conn, d, body, who:
+                                 handlers.report_case(conn, d, body, principal=who)),
+        "tip.received": effect_of(deps, TipSubmission, "province", lambda conn, d, body, _who:
+                                handlers.submit_tip(conn, d, body)),
+        "tip.resolved": effect_of(deps, InboundTipOutcome, None, lambda conn, d, body, who:
+                                handlers.resolve_tip(conn, d, body.tip_id, body, principal=who)),
+    }  # fmt: skip
+
+
+def effect_of(
+    deps: Callable[[], Deps], model: type[BaseModel], subject_field: str | None, handle: Handle
+) -> Effect:
+    async def effect(conn: Connection, envelope: InboundEnvelope) -> None:
+        resolved = deps()
+        if envelope.campaign != resolved.campaign.id:
+            raise PoisonEvent(
+                f"campaign: {envelope.campaign} is not served here (this is {resolved.campaign.id})"
+            )
+        try:
+            body = model.model_validate(envelope.data)
+        except ValidationError as error:
+            raise PoisonEvent(errors.reason(errors.problem_of(error, ["data"]))) from None
+        named = getattr(body, subject_field, None) if subject_field else None
+        if named is not None and named != envelope.subject:
+            raise PoisonEvent(
+                f"subject: {envelope.subject} is not the {subject_field} of the data ({named})"
+            )
+        acting = Principal(sub=f"system:{envelope.source}", role="unit", unit=envelope.subject)
+        try:
+            await handle(conn, resolved, body, acting)
+        except Problem as problem:
+            raise PoisonEvent(errors.reason(problem)) from None
+
+    return effect
+
+
+async def _designate(conn: Connection, deps: Deps, body: InboundLiaison, who: Principal) -> None:
+    liaison = LiaisonDesignation.model_validate(body.model_dump(exclude={"unit"}))
+    await handlers.designate_liaison(conn, deps, who.unit or "", liaison, principal=who)
