@@ -200,11 +200,11 @@ class Runtime:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await self.broker.stop()
-            with contextlib.suppress(Exception):
-                await producer.stop()
-            await self.pool.close()
+            # Each step bounded: a stop must end even when the broker or the database is away.
+            await _bounded(self.broker.stop(), f"{self.name}: subscribers")
+            await _bounded(producer.stop(), f"{self.name}: producer")
+            if not await _bounded(self.pool.close(), f"{self.name}: database pool"):
+                self.pool.terminate()
             log.info("%s stopped", self.name)
 
     async def _connect_broker(self, producer: AIOKafkaProducer) -> None:
@@ -234,6 +234,21 @@ class Runtime:
             except Exception as error:
                 log.exception("%s: background job %s failed", self.name, name)
                 await _pause(f"{self.name}: restarting {name} ({error})", backoff)
+
+
+SHUTDOWN_STEP_SECONDS = 10.0
+
+
+async def _bounded(step: Awaitable[Any], what: str) -> bool:
+    """True when `step` ended in time; a failure or a time-out is logged, never raised."""
+    try:
+        await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
+        return True
+    except TimeoutError:
+        log.warning("%s did not stop within %.0f s", what, SHUTDOWN_STEP_SECONDS)
+    except Exception as error:
+        log.warning("%s stopped with an error: %r", what, error)
+    return False
 
 
 async def _pause(message: str, backoff: Backoff) -> None:
