@@ -4,12 +4,13 @@ A clerk reads `msg_zh`; an integrator reads `loc` and `msg`.
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, LiteralString
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -97,15 +98,53 @@ class Problem(Exception):
         return document
 
 
-def field_errors(raw_errors: Sequence[Any]) -> list[FieldError]:
+def rule(kind: LiteralString, msg: LiteralString, msg_zh: str) -> PydanticCustomError:
+    """A refusal raised inside a model validator, with its Chinese beside the English."""
+    return PydanticCustomError(kind, msg, {"zh": msg_zh})
+
+
+def field_errors(raw_errors: Sequence[Any], prefix: Sequence[str | int] = ()) -> list[FieldError]:
+    """Pydantic's errors as field errors; the submitted value is never repeated (a tipster's
+    phone number must not come back in an error, a log line or a dead letter)."""
     return [
         FieldError(
-            loc=[part for part in error["loc"] if part not in ("body",)] or ["body"],
+            loc=[*prefix, *(part for part in error["loc"] if part != "body")] or ["body"],
             msg=error["msg"],
-            msg_zh=ZH_BY_ERROR_TYPE.get(error["type"], "填写不符合要求"),
+            msg_zh=_zh(error),
         )
         for error in raw_errors
     ]
+
+
+def _zh(error: Any) -> str:
+    context = error.get("ctx") or {}
+    if isinstance(context.get("zh"), str):
+        return context["zh"]
+    zh = ZH_BY_ERROR_TYPE.get(error["type"], "填写不符合要求")
+    if error["type"] in ("literal_error", "enum") and "expected" in context:
+        return f"{zh}（可选：{context['expected']}）"
+    return zh
+
+
+def invalid(errors: Sequence[FieldError]) -> Problem:
+    """422 naming every field refused; the first one in the detail."""
+    first = errors[0]
+    where = ".".join(map(str, first.loc))
+    return Problem(
+        422, "Invalid submission", f"{where}: {first.msg}", f"{where}：{first.msg_zh}",
+        errors=errors,
+    )  # fmt: skip
+
+
+def problem_of(error: ValidationError, prefix: Sequence[str | int] = ()) -> Problem:
+    return invalid(field_errors(error.errors(include_input=False), prefix))
+
+
+def reason(problem: Problem) -> str:
+    """One line for a dead letter's `error` header: every field and what is wrong with it."""
+    if not problem.errors:
+        return f"{problem.status} {problem.title}: {problem.detail}"
+    return "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in problem.errors)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -120,20 +159,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = field_errors(error.errors())
-        first = errors[0]
-        problem = Problem(
-            422,
-            "Invalid submission",
-            f"{'.'.join(map(str, first.loc))}: {first.msg}",
-            f"{'.'.join(map(str, first.loc))}：{first.msg_zh}",
-            errors=errors,
-        )
-        return await _problem(request, problem)
+        return await _problem(request, invalid(field_errors(error.errors())))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        zh = {404: "未找到", 405: "不支持的请求方法", 401: "未登录或凭证无效", 403: "无权操作"}
+        zh = {404: "未找到", 405: "不支持的请求方法", 401: "未登录或凭证无效", 403: "无权操作",
+              413: "提交内容超过大小限制", 415: "不支持的文件类型", 429: "提交过于频繁，请稍后再试"}  # fmt: skip
         problem = Problem(
             error.status_code,
             str(error.detail),

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from smonth_intake import errors
 from smonth_intake.models import LiaisonDesignation, TipOutcome, TipSubmission
+from smonth_shared import problems
 
 LIAISON = {
     "name": "李辉", "position": "宣教处副处长", "office_phone": "010-64463407",
@@ -22,7 +22,7 @@ def liaison(**changes: Any) -> LiaisonDesignation:
 def refused(model: type, data: dict[str, Any]) -> list[Any]:
     with pytest.raises(ValidationError) as error:
         model.model_validate(data)
-    return errors.field_errors(error.value.errors(include_input=False))
+    return problems.field_errors(error.value.errors(include_input=False))
 
 
 @pytest.mark.parametrize("mobile", ["13800138000", "+8613800138000", "86-19912345678"])

@@ -8,9 +8,8 @@ from importlib.resources import files
 import asyncpg
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 
-from smonth_intake import api, errors, forms, handlers, subscribers
+from smonth_intake import api, forms, handlers, subscribers
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
 from smonth_shared.campaign import Campaign, load_campaign
@@ -43,7 +42,6 @@ def build(settings: IntakeSettings) -> FastAPI:
         description="Every submission the campaign notice asks for, and tips from the public.",
         routers=[api.router(runtime, settings, deps, BlobStore(settings.blob_dir))],
     )
-    app.add_exception_handler(RequestValidationError, errors.on_invalid_request)
     uploads = {"/v1/materials": forms.upload_limit(settings.max_upload_bytes),
                "/v1/summary-reports": forms.upload_limit(settings.max_summary_bytes)}  # fmt: skip
     app.add_middleware(forms.DeclaredLength, limits=uploads, default=forms.JSON_LIMIT)

@@ -15,10 +15,9 @@ from datetime import date, datetime, timedelta
 
 from pydantic import ValidationError
 
-from smonth_intake.errors import field_errors, invalid
 from smonth_intake.models import CaseSubmission, ProgressReport, TipOutcome, TipSubmission
 from smonth_shared.campaign import PROVINCE_CODES, REGISTRY_COLUMNS, Campaign, Unit
-from smonth_shared.problems import FieldError, Problem
+from smonth_shared.problems import FieldError, Problem, field_errors, invalid
 
 RECEIPT_BYTES = 20  # 160 bits: a receipt code cannot be guessed
 

@@ -15,7 +15,8 @@ from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from smonth_intake import blobs, errors, filetypes
+from smonth_intake import blobs, filetypes
+from smonth_shared import problems
 from smonth_shared.events import AttachedFile
 from smonth_shared.problems import PROBLEM_JSON, Problem
 
@@ -95,7 +96,7 @@ async def json_body(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
-        raise errors.problem_of(error) from None
+        raise problems.problem_of(error) from None
 
 
 @contextlib.asynccontextmanager
@@ -138,7 +139,7 @@ def _fields(form: FormData, model: type[M]) -> tuple[M, UploadFile | None]:
     try:
         submitted = model.model_validate(fields)
     except ValidationError as error:
-        raise errors.problem_of(error) from None
+        raise problems.problem_of(error) from None
     if file is not None and not file.filename and blobs.size_of(file.file) == 0:
         file = None  # an empty file input in a browser form: no file was chosen
     return submitted, file

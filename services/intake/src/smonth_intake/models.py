@@ -11,8 +11,8 @@ from uuid import UUID
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from smonth_intake.errors import rule
 from smonth_shared.events import IndustryCode, ProvinceCode, UnitCode
+from smonth_shared.problems import rule
 
 CHINESE_MOBILE = r"^(\+?86[- ]?)?1[3-9]\d{9}$"
 # An office number always carries its area code (010, 0755...): 010-64463407, (010)64463407.

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from smonth_intake import errors, handlers
+from smonth_intake import handlers
 from smonth_intake.handlers import Deps
 from smonth_intake.models import (
     CaseSubmission,
@@ -22,6 +22,7 @@ from smonth_intake.models import (
     SummaryReport,
     TipSubmission,
 )
+from smonth_shared import problems
 from smonth_shared.auth import Principal
 from smonth_shared.consumer import Effect, PoisonEvent
 from smonth_shared.db import Connection
@@ -60,7 +61,7 @@ def effect_of(
         try:
             body = model.model_validate(envelope.data)
         except ValidationError as error:
-            raise PoisonEvent(errors.reason(errors.problem_of(error, ["data"]))) from None
+            raise PoisonEvent(problems.reason(problems.problem_of(error, ["data"]))) from None
         named = getattr(body, subject_field, None) if subject_field else None
         if named is not None and named != envelope.subject:
             raise PoisonEvent(
@@ -70,7 +71,7 @@ def effect_of(
         try:
             await handle(conn, resolved, body, acting)
         except Problem as problem:
-            raise PoisonEvent(errors.reason(problem)) from None
+            raise PoisonEvent(problems.reason(problem)) from None
 
     return effect
 
