@@ -32,6 +32,8 @@ class Tally:
     first_errors: dict[str, str] = field(default_factory=dict)
     tip_ids: dict[int, str] = field(default_factory=dict)
     units_reported: set[str] = field(default_factory=set)
+    summary_on_time: dict[str, bool] = field(default_factory=dict)  # as intake answered
+    outcomes_verified: int = 0
     # How far behind its planned instant each submission was answered, in simulated hours.
     lag_hours: dict[str, float] = field(default_factory=dict)
     slowest_ms: dict[str, float] = field(default_factory=dict)
@@ -119,6 +121,10 @@ class Driver:
             self.tally.units_reported.add(action.actor)
         if action.kind == "tip":
             self.tally.tip_ids[action.seq] = response.json()["tip_id"]
+        if action.kind == "summary":
+            self.tally.summary_on_time[action.actor] = bool(response.json()["on_time"])
+        if action.kind == "outcome" and action.body["status"] == "verified":
+            self.tally.outcomes_verified += 1
 
     def _request(self, action: Action) -> tuple[str, str, dict[str, Any]] | None:
         body = action.body

@@ -166,6 +166,8 @@ def _report(summary: dict[str, Any], tally: Tally, scenario: Scenario, emails: i
         "seconds": round(seconds, 1),
         "sent": dict(tally.sent), "refused": dict(tally.refused), "errors": tally.first_errors,
         "lag_hours": tally.lag_hours, "slowest_ms": tally.slowest_ms, "lags": tally.lags,
+        "units_reported": sorted(tally.units_reported), "summary_on_time": tally.summary_on_time,
+        "outcomes_verified": tally.outcomes_verified,
         "expected": scenario.expected, "emails": emails, "sms": sms,
         "outputs": [str(path.relative_to(out)) for path in files], "summary": summary,
     }  # fmt: skip
