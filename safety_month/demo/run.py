@@ -33,6 +33,9 @@ CAMPAIGN = "2021"
 # ends once the last month has closed and the final summary has been published.
 CLOCK_START = "2021-05-31T00:00:00+08:00"
 CLOCK_END = "2022-01-01T01:00:00+08:00"
+# June and the summary reports are the busy weeks; from then on the clock runs this much faster.
+QUIET_FROM = "2021-07-08T00:00:00+08:00"
+QUIET_FACTOR = 6
 STARTUP_ALLOWANCE = timedelta(seconds=40)
 
 
@@ -40,7 +43,7 @@ STARTUP_ALLOWANCE = timedelta(seconds=40)
 class DemoOptions:
     out: Path
     scale: float = 1.0
-    speed: float = 90_000.0
+    speed: float = 40_000.0
     tips: int | None = None
     keep_running: bool = False
     seed: int = 2021
@@ -70,6 +73,7 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
         env = {
             **endpoints.as_env(), **secrets,
             "CLOCK_START": CLOCK_START, "CLOCK_SPEED": str(options.speed),
+            "CLOCK_SPEED_CHANGES": f"{QUIET_FROM}={options.speed * QUIET_FACTOR}",
             "CLOCK_ORIGIN": origin.isoformat(), "CAMPAIGN": CAMPAIGN,
             "BLOB_DIR": str(profile_dir("demo") / "blobs"),
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port), "SMS_GATEWAY_URL": sms.url,
@@ -82,8 +86,10 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
             supervisor.start()
             ready = supervisor.wait_ready(timeout=120)
             console.print(f"four services ready in {ready:.1f} s (logs: {out / 'services.log'})")
-            clock = SimulatedClock(datetime.fromisoformat(CLOCK_START), speed=options.speed,
-                                   origin=origin)  # fmt: skip
+            clock = SimulatedClock(
+                datetime.fromisoformat(CLOCK_START), speed=options.speed, origin=origin,
+                changes=[(datetime.fromisoformat(QUIET_FROM), options.speed * QUIET_FACTOR)],
+            )  # fmt: skip
             tally = asyncio.run(_play(scenario, clock, supervisor, secrets, endpoints, console))
             summary = asyncio.run(_settle(supervisor, secrets, clock, tally, console))
             staff = issue_token(secrets["SAFETY_MONTH_JWT_SECRET"], role="staff")

@@ -57,8 +57,9 @@ class Runtime:
         self.migrations = migrations
         self.publishes = publishes
         self.clock = clock_from_settings(
-            settings.clock_start, settings.clock_speed, settings.clock_origin
-        )
+            settings.clock_start, settings.clock_speed, settings.clock_origin,
+            settings.clock_speed_changes,
+        )  # fmt: skip
         self.outbox = Outbox(settings.db_schema)
         self.broker = KafkaBroker(settings.kafka_bootstrap_servers, logger=None)
         self.broker_ready = asyncio.Event()

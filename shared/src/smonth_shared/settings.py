@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from smonth_shared.clock import parse_speed_changes
+
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev-secret"}
 
 
@@ -36,6 +38,10 @@ class ServiceSettings(BaseSettings):
         "Every process given the same origin shows the same simulated time.",
     )
     clock_speed: float = Field(default=1.0, gt=0, description="Simulated seconds per wall second.")
+    clock_speed_changes: str = Field(
+        default="",
+        description="Later speeds of the simulated clock: 'INSTANT=SPEED; ...' (RFC 3339 instants).",
+    )
     safety_month_jwt_secret: str = Field(
         default="", description="HS256 key of the bearer tokens (SAFETY_MONTH_JWT_SECRET)."
     )
@@ -44,6 +50,20 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(
         default=5, ge=1, description="Attempts at a failing event before it is dead-lettered."
     )
+
+    @field_validator("clock_speed_changes")
+    @classmethod
+    def _readable_speed_changes(cls, value: str) -> str:
+        try:
+            changes = parse_speed_changes(value)
+        except ValueError:
+            raise ValueError(
+                "CLOCK_SPEED_CHANGES must read 'INSTANT=SPEED; ...', "
+                "e.g. '2021-07-08T00:00:00+08:00=250000'"
+            ) from None
+        if any(instant.tzinfo is None or speed <= 0 for instant, speed in changes):
+            raise ValueError("each change needs an instant with its offset and a positive speed")
+        return value
 
     @field_validator("safety_month_jwt_secret")
     @classmethod

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from smonth_shared.clock import SimulatedClock, WallClock, clock_from_settings
+from smonth_shared.clock import SimulatedClock, WallClock, clock_from_settings, parse_speed_changes
 
 SHANGHAI = timezone(timedelta(hours=8))
 START = datetime(2021, 6, 1, 0, 0, tzinfo=SHANGHAI)
@@ -90,3 +90,27 @@ def test_without_a_start_the_clock_is_the_wall_clock() -> None:
 
     assert isinstance(clock, WallClock)
     assert abs(clock.now() - datetime.now(UTC)) < TOLERANCE
+
+
+def test_a_speed_change_takes_over_at_its_simulated_instant() -> None:
+    origin = datetime.now(UTC) - timedelta(seconds=10)
+    change = START + timedelta(hours=1)
+    clock = SimulatedClock(START, speed=360.0, origin=origin, changes=[(change, 3600.0)])
+    # 10 wall seconds: the first hour takes 10 s at ×360, so the change is just reached.
+    assert abs((clock.now() - change).total_seconds()) < 60
+    assert clock.wall_time_of(change) == origin + timedelta(seconds=10)
+    later = change + timedelta(hours=2)
+    assert clock.wall_time_of(later) == origin + timedelta(seconds=12)
+
+
+def test_the_clock_holds_at_its_start_until_its_origin() -> None:
+    origin = datetime.now(UTC) + timedelta(seconds=30)
+    clock = SimulatedClock(START, speed=1000.0, origin=origin)
+    assert clock.now() == START
+    assert clock.wall_time_of(START + timedelta(seconds=1000)) == origin + timedelta(seconds=1)
+
+
+def test_speed_changes_are_read_from_their_setting() -> None:
+    changes = parse_speed_changes("2021-07-08T00:00:00+08:00=250000; 2021-09-01T00:00:00+08:00=1")
+    assert [speed for _, speed in changes] == [250000.0, 1.0]
+    assert parse_speed_changes("") == []
