@@ -205,8 +205,8 @@ class _Planner:
             if named:
                 body["contact"] = {"name": self.fake.name(), "phone": self.fake.phone_number()}
             seq = self.add(day, "tip", "public", body, hour=self.rng.uniform(7, 23))
-            if self.rng.random() < 0.7:
-                resolved = min(day + timedelta(days=self.rng.randint(3, 25)), date(2021, 12, 30))
+            resolved = day + timedelta(days=self.rng.randint(3, 25))
+            if self.rng.random() < 0.7 and resolved <= self.campaign.exposure.end:
                 verified = self.rng.random() < 0.6
                 self.add(resolved, "outcome", province.code, {
                     "status": "verified" if verified else "unfounded",
