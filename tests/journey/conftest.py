@@ -1,10 +1,14 @@
 """The four services as separate processes against the test Kafka and a database of their own."""
 
+import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from cryptography.fernet import Fernet
 
 from safety_month.demo.sinks import MailSink, SmsSink, free_port
@@ -20,6 +24,12 @@ class RunningSystem:
     mail: MailSink
     sms: SmsSink
     logs: list[str]
+    bootstrap: str
+
+    def wait_until_caught_up(self, group: str, *topics: str, timeout: float = 30.0) -> None:
+        """Until `group` has committed every record now on `topics`: the services share the
+        test broker with earlier tests, whose events a fresh service first works through."""
+        asyncio.run(_caught_up(self.bootstrap, group, topics, timeout))
 
     def recent_logs(self, service: str, lines: int = 40) -> str:
         """The end of a service's log, for the message of a failing assertion."""
@@ -58,6 +68,30 @@ def running_system(
             supervisor.migrate()
             supervisor.start()
             supervisor.wait_ready(timeout=90)
-            yield RunningSystem(supervisor, secret, mail, sms, logs)
+            yield RunningSystem(supervisor, secret, mail, sms, logs, infra.kafka_bootstrap_servers)
         finally:
             supervisor.stop()
+
+
+async def _caught_up(bootstrap: str, group: str, topics: tuple[str, ...], within: float) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await reader.start()
+    try:
+        partitions = [TopicPartition(topic, p) for topic in topics
+                      for p in reader.partitions_for_topic(topic) or ()]  # fmt: skip
+        ends = await reader.end_offsets(partitions)
+        deadline = time.monotonic() + within
+        while True:
+            committed = await admin.list_consumer_group_offsets(group)
+            behind = {tp: end for tp, end in ends.items()
+                      if end > (committed[tp].offset if tp in committed else 0)}  # fmt: skip
+            if not behind:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{group} still behind on {sorted(map(str, behind))}")
+            await asyncio.sleep(0.2)
+    finally:
+        await reader.stop()
+        await admin.close()

@@ -34,6 +34,7 @@ def summary(system: RunningSystem) -> dict[str, Any]:
 def test_a_tip_posted_over_http_appears_in_the_national_summary(
     running_system: RunningSystem,
 ) -> None:
+    running_system.wait_until_caught_up("smonth.reports", "smonth.tip.v1")
     before = summary(running_system)["tips"]
     response = httpx.post(f"{running_system.url('intake')}/v1/tips", json={
         "province": "53", "industry": "mining", "category": "major_hazard",
@@ -52,6 +53,7 @@ def test_a_case_makes_its_province_month_met_in_exposure_notify_and_reports(
     running_system: RunningSystem,
 ) -> None:
     month = "2021-09"
+    running_system.wait_until_caught_up("smonth.reports", "smonth.compliance.v1")
     before = summary(running_system)["exposure"]["provinces_met"].get(month, 0)
     response = httpx.post(f"{running_system.url('intake')}/v1/cases", json={
         "province": "62", "title": "某化工企业违规储存危险化学品被曝光", "industry": "hazardous_chemicals",
