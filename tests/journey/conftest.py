@@ -79,6 +79,7 @@ async def _caught_up(bootstrap: str, group: str, topics: tuple[str, ...], within
     await admin.start()
     await reader.start()
     try:
+        await reader.topics()  # loads the metadata partitions_for_topic reads
         partitions = [TopicPartition(topic, p) for topic in topics
                       for p in reader.partitions_for_topic(topic) or ()]  # fmt: skip
         ends = await reader.end_offsets(partitions)
