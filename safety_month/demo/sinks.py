@@ -73,7 +73,7 @@ class SmsSink:
                 self.end_headers()
                 self.wfile.write(b'{"status":"queued"}')
 
-            def log_message(self, *_: object) -> None:
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
