@@ -157,13 +157,24 @@ async def _settle(supervisor: Supervisor, secrets: dict[str, str], clock: Simula
         while True:
             response = await http.get("/v1/national-summary", params={"campaign": CAMPAIGN})
             summary = response.json() if response.status_code == 200 else {}
-            if summary and summary["tips"]["received"] >= tally.sent["tip"] and \
-                    summary["units"]["reported"] >= len(tally.units_reported):  # fmt: skip
+            if summary and _shows_everything(summary, tally):
                 return summary
             if time.monotonic() > deadline:
                 console.print("[red]the summary did not catch up within 90 s[/]")
                 return summary
             await asyncio.sleep(0.5)
+
+
+def _shows_everything(summary: dict[str, Any], tally: Tally) -> bool:
+    """Whether every service has worked through what the driver sent."""
+    return (
+        summary["tips"]["received"] >= tally.sent["tip"]
+        and summary["tips"]["verified"] >= tally.outcomes_verified
+        and summary["units"]["reported"] >= len(tally.units_reported)
+        and summary["units"]["summary_on_time"] + summary["units"]["summary_late"]
+        >= len(tally.summary_on_time)
+        and summary["exposure"]["cases_total"] >= tally.sent["case"]
+    )
 
 
 def _report(summary: dict[str, Any], tally: Tally, scenario: Scenario, emails: int, sms: int,

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,12 @@ class RunningSystem:
     sms: SmsSink
     logs: list[str]
     bootstrap: str
+    group_prefix: str
 
-    def wait_until_caught_up(self, group: str, *topics: str, timeout: float = 30.0) -> None:
-        """Until `group` has committed every record now on `topics`: the services share the
+    def wait_until_caught_up(self, consumer: str, *topics: str, timeout: float = 60.0) -> None:
+        """Until `consumer` has committed every record now on `topics`: the services share the
         test broker with earlier tests, whose events a fresh service first works through."""
+        group = f"{self.group_prefix}.{consumer}"
         asyncio.run(_caught_up(self.bootstrap, group, topics, timeout))
 
     def recent_logs(self, service: str, lines: int = 40) -> str:
@@ -52,6 +55,7 @@ def running_system(
     folder: Path = tmp_path_factory.mktemp("system")
     secret = "journey-secret-0123456789abcdef0123456789"
     logs: list[str] = []
+    group_prefix = f"journey-{uuid.uuid4().hex[:8]}"
     with MailSink(folder / "mail") as mail, SmsSink(folder / "sms.jsonl") as sms:
         env = {
             "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
@@ -60,6 +64,8 @@ def running_system(
             "TIP_CONTACT_KEY": Fernet.generate_key().decode(),
             "BLOB_DIR": str(folder / "blobs"),
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port), "SMS_GATEWAY_URL": sms.url,
+            # Groups of their own: the services read the shared test broker from its beginning.
+            "CONSUMER_GROUP_PREFIX": group_prefix,
         }  # fmt: skip
         supervisor = Supervisor(
             env, ports={name: free_port() for name in SERVICES}, echo=logs.append
@@ -68,7 +74,8 @@ def running_system(
             supervisor.migrate()
             supervisor.start()
             supervisor.wait_ready(timeout=90)
-            yield RunningSystem(supervisor, secret, mail, sms, logs, infra.kafka_bootstrap_servers)
+            yield RunningSystem(supervisor, secret, mail, sms, logs, infra.kafka_bootstrap_servers,
+                                group_prefix)  # fmt: skip
         finally:
             supervisor.stop()
 
@@ -79,9 +86,10 @@ async def _caught_up(bootstrap: str, group: str, topics: tuple[str, ...], within
     await admin.start()
     await reader.start()
     try:
-        await reader.topics()  # loads the metadata partitions_for_topic reads
-        partitions = [TopicPartition(topic, p) for topic in topics
-                      for p in reader.partitions_for_topic(topic) or ()]  # fmt: skip
+        described = await admin.describe_topics(list(topics))
+        partitions = [TopicPartition(topic["topic"], partition["partition"])
+                      for topic in described for partition in topic["partitions"]]  # fmt: skip
+        assert partitions, f"no partitions found for {topics}"
         ends = await reader.end_offsets(partitions)
         deadline = time.monotonic() + within
         while True:

@@ -2,7 +2,10 @@
 
 Each event is applied in one transaction that also records `(consumer, event id)` in the inbox,
 so a redelivered event has no second effect. The offset is committed by the subscriber only after
-that transaction, never automatically. An event that cannot be read, or whose handler keeps
+that transaction, never automatically. Events whose type has a batch effect are applied a Kafka
+batch at a time instead: the whole batch's inbox rows and effects in one transaction, a statement
+per type; should that fail, its events are applied one by one as above, so that only the failing
+one is retried and dead-lettered. An event that cannot be read, or whose handler keeps
 failing, goes to the dead-letter topic unchanged with the reason; an outage of the database or
 the broker is waited out instead, so nothing is dead-lettered because a server restarted.
 """
@@ -16,7 +19,8 @@ from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from opentelemetry.trace import SpanKind
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, SpanKind, get_current_span
 from pydantic import ValidationError
 
 from smonth_shared.backoff import Backoff
@@ -39,7 +43,23 @@ class Event(Protocol):
 
 
 Effect = Callable[[Connection, Any], Awaitable[None]]
+# The effect of several events of one type, in the order they came, as if applied one by one.
+BatchEffect = Callable[[Connection, Sequence[Any]], Awaitable[None]]
 Parse = Callable[[bytes], Event]
+
+# A batch span links to the trace of each of its events, up to this many.
+MAX_LINKS = 128
+
+
+def one_by_one(effect: Effect) -> BatchEffect:
+    """A batch effect applying `effect` to each event in turn (in the batch's transaction): for
+    effects that one statement cannot do for many events."""
+
+    async def apply_each(conn: Connection, events: Sequence[Any]) -> None:
+        for event in events:
+            await effect(conn, event)
+
+    return apply_each
 
 
 class PoisonEvent(Exception):
@@ -127,6 +147,7 @@ class EventProcessor:
         pool: asyncpg.Pool,
         dead_letters: DeadLetters,
         effects: Mapping[str, Effect],
+        batch_effects: Mapping[str, BatchEffect] | None = None,
         max_attempts: int = 5,
         parse: Parse = Envelope.from_bytes,
     ) -> None:
@@ -135,18 +156,68 @@ class EventProcessor:
         self.pool = pool
         self.dead_letters = dead_letters
         self.effects = effects
+        self.batch_effects = batch_effects or {}
+        if unbacked := set(self.batch_effects) - set(effects):
+            # A failing batch is applied one by one: each batched type needs its single effect.
+            raise ValueError(f"batch effects without an effect: {', '.join(sorted(unbacked))}")
         self.max_attempts = max_attempts
 
     async def process(self, records: Sequence[Record]) -> None:
+        """In order; consecutive events that have batch effects are applied together."""
+        run: list[tuple[Record, Event]] = []
         for record in records:
-            await self.process_one(record)
+            event = await self._parse(record)
+            if event is None:
+                continue
+            if event.type in self.batch_effects:
+                run.append((record, event))
+            elif event.type in self.effects:
+                await self._apply_batch(run)
+                run = []
+                await self._apply(record, event)
+        await self._apply_batch(run)
 
     async def process_one(self, record: Record) -> None:
+        event = await self._parse(record)
+        if event is not None:
+            await self._apply(record, event)
+
+    async def _parse(self, record: Record) -> Event | None:
+        """The event, or None when it is dead-lettered as unreadable."""
         try:
-            event = self.parse(record.value or b"")
+            return self.parse(record.value or b"")
         except ValidationError as error:
             await self.dead_letters.send(record, f"invalid envelope: {_summarise(error)}")
+            return None
+
+    async def _apply_batch(self, run: Sequence[tuple[Record, Event]]) -> None:
+        if not run:
             return
+        links = [Link(context) for record, _ in run[:MAX_LINKS]
+                 if (context := get_current_span(_context_of(record)).get_span_context()).is_valid]  # fmt: skip
+        backoff = Backoff()
+        while True:
+            try:
+                with tracer().start_as_current_span(
+                    f"{run[0][0].topic} process", kind=SpanKind.CONSUMER, links=links,
+                    attributes={"messaging.batch.message_count": len(run)},
+                ):  # fmt: skip
+                    async with self.pool.acquire() as conn, conn.transaction():
+                        events = [event for _, event in run]
+                        await apply_batch(conn, self.inbox, self.batch_effects, events)
+                return
+            except DATABASE_OUTAGES as outage:
+                await _wait_out(f"{self.inbox.consumer} consumer", outage, backoff)
+            except Exception as error:
+                # One of them is refused or failing: one by one, only that one is retried
+                # and dead-lettered.
+                log.info("%s: a batch of %s failed (%r); applying its events one by one",
+                         self.inbox.consumer, len(run), error)  # fmt: skip
+                for record, event in run:
+                    await self._apply(record, event)
+                return
+
+    async def _apply(self, record: Record, event: Event) -> None:
         effect = self.effects.get(event.type)
         if effect is None:
             return
@@ -182,6 +253,42 @@ class EventProcessor:
                     await self.dead_letters.send(record, f"{type(error).__name__}: {error}")
                     return
                 await asyncio.sleep(backoff.next())
+
+
+async def apply_batch(
+    conn: Connection, inbox: Inbox, batch_effects: Mapping[str, BatchEffect],
+    events: Sequence[Event],
+) -> int:  # fmt: skip
+    """Inside the caller's transaction: claims the events in the inbox, then applies those seen
+    for the first time, type by type in the order of `batch_effects` (each type's events in
+    their order). Returns how many took effect.
+
+    That equals applying them one by one as long as events of different types touching one row
+    come in the mapping's order (a tip is received before it is resolved): put the effects that
+    create a row before those that change it."""
+    fresh = await inbox.claim_many(conn, [event.id for event in events])
+    by_type: dict[str, list[Event]] = {}
+    for event in _first_times(events, fresh):
+        by_type.setdefault(event.type, []).append(event)
+    for kind, effect in batch_effects.items():
+        if kind in by_type:
+            await effect(conn, by_type[kind])
+    return sum(len(batch) for batch in by_type.values())
+
+
+def _context_of(record: Record) -> Context:
+    return context_from_headers(decode_kafka_headers(record.headers))
+
+
+def _first_times(events: Iterable[Event], fresh: set[UUID]) -> list[Event]:
+    """The events just claimed, each once (a batch may carry an event twice); takes them from
+    `fresh` so that a repeat later in the batch is skipped too."""
+    new = []
+    for event in events:
+        if event.id in fresh:
+            fresh.discard(event.id)
+            new.append(event)
+    return new
 
 
 async def _wait_out(who: str, outage: BaseException, backoff: Backoff) -> None:

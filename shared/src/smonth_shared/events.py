@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeInt,
+    PrivateAttr,
     ValidationError,
     model_validator,
 )
@@ -240,12 +241,14 @@ class Envelope(BaseModel):
         min_length=1, max_length=32, description="Unit or province code; also the Kafka key."
     )
     data: dict[str, Any] = Field(description="The payload of `type`.")
+    # The payload validated with the envelope, so that a consumer does not validate it twice.
+    _payload: Payload | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _data_matches_type(self) -> "Envelope":
         payload_model, _ = EVENT_TYPES[self.type]
         try:
-            payload_model.model_validate(self.data)
+            self._payload = payload_model.model_validate(self.data)
         except ValidationError as error:
             raise ValueError(_nested_errors("data", error)) from None
         return self
@@ -255,7 +258,9 @@ class Envelope(BaseModel):
         return EVENT_TYPES[self.type][1]
 
     def payload(self) -> Payload:
-        return EVENT_TYPES[self.type][0].model_validate(self.data)
+        if self._payload is None:
+            self._payload = EVENT_TYPES[self.type][0].model_validate(self.data)
+        return self._payload
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()

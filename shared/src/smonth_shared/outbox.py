@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
     InvalidTopicError,
@@ -21,7 +22,7 @@ from aiokafka.errors import (
     MessageSizeTooLargeError,
     RecordTooLargeError,
 )
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, set_span_in_context
 
 from smonth_shared.backoff import Backoff
 from smonth_shared.db import DATABASE_OUTAGES, Connection
@@ -53,16 +54,28 @@ class Outbox:
         self.writers_lock = writers_lock(schema)
 
     async def add(self, conn: Connection, *events: Envelope) -> None:
-        # Held until the caller commits: the relay reads only once no writer is in flight.
-        await conn.execute("SELECT pg_advisory_xact_lock_shared(hashtext($1))", self.writers_lock)
         trace_headers = json.dumps(current_trace_headers())
-        await conn.executemany(
-            "INSERT INTO outbox (event_id, topic, key, event_type, value, headers)"
-            " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-            [(e.id, e.topic.name, e.subject, e.type, e.to_bytes(), trace_headers) for e in events],
-        )
-        # A hint only: the relay also polls, so a lost notification costs latency, not events.
-        await conn.execute("SELECT pg_notify($1, '')", self.channel)
+        await conn.execute(
+            ADD_EVENTS, self.writers_lock, self.channel, [e.id for e in events],
+            [e.topic.name for e in events], [e.subject for e in events], [e.type for e in events],
+            [e.to_bytes() for e in events], [trace_headers] * len(events),
+        )  # fmt: skip
+
+
+# One round trip. The writers' lock is shared and held until the caller commits (the relay reads
+# only once no writer is in flight); it is taken before any row draws its sequence number, as the
+# rows come out of the join with it. The notification is a hint only: the relay also polls, so a
+# lost one costs latency, not events.
+ADD_EVENTS = """
+WITH writer AS (SELECT pg_advisory_xact_lock_shared(hashtext($1))),
+added AS (
+    INSERT INTO outbox (event_id, topic, key, event_type, value, headers)
+    SELECT e.* FROM writer, unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bytea[],
+                                   $8::jsonb[]) AS e
+    RETURNING seq
+)
+SELECT pg_notify($2, '') WHERE EXISTS (SELECT FROM added)
+"""
 
 
 def new_producer(bootstrap_servers: str, **overrides: object) -> AIOKafkaProducer:
@@ -118,6 +131,12 @@ class OutboxRelay:
             except TRANSIENT_ERRORS as error:
                 delay = backoff.next()
                 log.warning("outbox relay of %s: %s; retrying in %.1f s", self.schema, error, delay)
+                await asyncio.sleep(delay)
+            except Exception:
+                # Anything else (a connection left in a broken state, say) must not end the
+                # relay: its events would wait for a restart. Start over with a new session.
+                delay = backoff.next()
+                log.exception("outbox relay of %s failed; restarting in %.1f s", self.schema, delay)
                 await asyncio.sleep(delay)
 
     async def publish_pending(self, producer: AIOKafkaProducer, conn: Connection) -> int:
@@ -179,11 +198,13 @@ class OutboxRelay:
         )
 
     async def _send(self, producer: AIOKafkaProducer, row: asyncpg.Record) -> asyncio.Future:
-        stored = json.loads(row["headers"])
-        with tracer().start_as_current_span(
-            f"{row['topic']} publish", context=context_from_headers(stored), kind=SpanKind.PRODUCER
-        ):
-            headers = current_trace_headers()
+        # A producer span, child of the request that wrote the row; it travels in the headers.
+        span = tracer().start_span(
+            f"{row['topic']} publish", kind=SpanKind.PRODUCER,
+            context=context_from_headers(orjson.loads(row["headers"])),
+        )  # fmt: skip
+        headers = current_trace_headers(set_span_in_context(span))
+        span.end()
         kafka_headers = [(k, v.encode()) for k, v in headers.items()]
         kafka_headers += [("content-type", b"application/json"),
                           ("event-type", row["event_type"].encode())]  # fmt: skip

@@ -5,10 +5,11 @@ and asks it for the FastAPI application; nothing connects until that application
 """
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from importlib.resources.abc import Traversable
 from typing import Any
 
@@ -25,7 +26,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from smonth_shared.asyncapi import asyncapi_document
 from smonth_shared.backoff import Backoff
 from smonth_shared.clock import clock_from_settings
-from smonth_shared.consumer import DeadLetters, Effect, EventProcessor, Parse, Record
+from smonth_shared.consumer import (
+    BatchEffect,
+    DeadLetters,
+    Effect,
+    EventProcessor,
+    Parse,
+    Record,
+)
 from smonth_shared.db import create_pool, pending_migrations
 from smonth_shared.events import Envelope
 from smonth_shared.outbox import TRANSIENT_ERRORS, Outbox, OutboxRelay, new_producer
@@ -78,11 +86,12 @@ class Runtime:
 
     def consume(
         self, *topics: str, effects: Mapping[str, Effect], consumer: str | None = None,
-        max_records: int = 500,
+        batch_effects: Mapping[str, BatchEffect] | None = None, max_records: int = 500,
         parse: Parse = Envelope.from_bytes,
     ) -> None:  # fmt: skip
-        """Apply the events of `topics` through `effects` (by event type), once each, in batches."""
-        group = f"smonth.{consumer or self.name}"
+        """Apply the events of `topics` through `effects` (by event type), once each; the types
+        of `batch_effects` a Kafka batch at a time, in one transaction."""
+        group = self.settings.consumer_group(consumer or self.name)
         self._consumed_topics.update(topics)
         holder: dict[str, EventProcessor] = {}
 
@@ -91,7 +100,8 @@ class Runtime:
                 holder["processor"] = EventProcessor(
                     consumer=consumer or self.name, pool=self.pool,
                     dead_letters=self._require_dead_letters(), effects=effects,
-                    max_attempts=self.settings.consumer_max_attempts, parse=parse,
+                    batch_effects=batch_effects, max_attempts=self.settings.consumer_max_attempts,
+                    parse=parse,
                 )  # fmt: skip
             return holder["processor"]
 
@@ -103,8 +113,9 @@ class Runtime:
         async def on_records(message: KafkaMessage) -> None:
             raw = message.raw_message
             records = [Record.of(item) for item in (raw if isinstance(raw, tuple) else (raw,))]
-            for record in records:
-                EVENTS_CONSUMED.labels(self.name, record.topic).inc()
+            by_topic = collections.Counter(record.topic for record in records)
+            for topic, count in by_topic.items():
+                EVENTS_CONSUMED.labels(self.name, topic).inc(count)
             await processor().process(records)
 
     def background(self, name: str, job: BackgroundJob) -> None:
@@ -240,16 +251,20 @@ class Runtime:
 SHUTDOWN_STEP_SECONDS = 10.0
 
 
-async def _bounded(step: Awaitable[Any], what: str) -> bool:
-    """True when `step` ended in time; a failure or a time-out is logged, never raised."""
-    try:
-        await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
-        return True
-    except TimeoutError:
+async def _bounded(step: Coroutine[Any, Any, Any], what: str) -> bool:
+    """True when `step` ended in time; a failure or a time-out is logged, never raised. The step
+    is left behind after its time (not awaited again): a step that ignores cancellation must not
+    hold the stop."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=SHUTDOWN_STEP_SECONDS)
+    if not done:
+        task.cancel()
         log.warning("%s did not stop within %.0f s", what, SHUTDOWN_STEP_SECONDS)
-    except Exception as error:
-        log.warning("%s stopped with an error: %r", what, error)
-    return False
+        return False
+    if task.exception() is not None:
+        log.warning("%s stopped with an error: %r", what, task.exception())
+        return False
+    return True
 
 
 async def _pause(message: str, backoff: Backoff) -> None:

@@ -46,6 +46,12 @@ class ServiceSettings(BaseSettings):
         default="", description="HS256 key of the bearer tokens (SAFETY_MONTH_JWT_SECRET)."
     )
     log_level: str = Field(default="INFO")
+    consumer_group_prefix: str = Field(
+        default="smonth",
+        pattern=r"^[A-Za-z0-9._-]{1,100}$",
+        description="Consumer groups are named PREFIX.<consumer>; a new prefix reads the topics "
+        "from their beginning (a second deployment side by side, a rebuilt environment).",
+    )
     relay_batch_size: int = Field(default=500, ge=1)
     consumer_max_attempts: int = Field(
         default=5, ge=1, description="Attempts at a failing event before it is dead-lettered."
@@ -73,6 +79,9 @@ class ServiceSettings(BaseSettings):
                 "SAFETY_MONTH_JWT_SECRET must be set to a random value of at least 32 characters"
             )
         return value
+
+    def consumer_group(self, consumer: str) -> str:
+        return f"{self.consumer_group_prefix}.{consumer}"
 
     @property
     def db_schema(self) -> str:

@@ -4,6 +4,7 @@ The trace of a request continues through the outbox row (its `traceparent` is st
 event), the relay (a producer span) and every consumer (a consumer span whose parent is that).
 """
 
+import functools
 from collections.abc import Iterable, Mapping
 
 from opentelemetry import propagate, trace
@@ -23,7 +24,10 @@ def setup_tracing(service_name: str, processors: Iterable[SpanProcessor] = ()) -
     return provider
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    """Made once: getting a tracer costs more than a span. Before a provider is installed this is
+    a proxy, which uses the provider once there is one."""
     return trace.get_tracer(TRACER_NAME)
 
 

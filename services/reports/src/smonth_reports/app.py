@@ -30,7 +30,9 @@ CONSUMED_TOPICS = tuple(
 def build(settings: ReportsSettings) -> FastAPI:
     runtime = Runtime(settings, migrations=MIGRATIONS, publishes=[NATIONAL.name])
     campaign = load_campaign(settings.campaign, settings.campaign_file)
-    runtime.consume(*CONSUMED_TOPICS, effects=handlers.EFFECTS)
+    runtime.consume(
+        *CONSUMED_TOPICS, effects=handlers.EFFECTS, batch_effects=handlers.BATCH_EFFECTS
+    )
     publisher = Publisher(
         started_pool=lambda: runtime.pool, outbox=runtime.outbox, clock=runtime.clock,
         base_url=settings.base_url,

@@ -2,8 +2,9 @@
 
 A throwaway consumer (no group, so the service's committed offsets stay as they are) reads every
 partition from its beginning to the end it had when the replay started, and applies each event
-with the service's own effects, in ONE transaction that first empties the read model: until it
-commits, the old read model stays whole, and a failed replay changes nothing.
+with the service's own effects (a fetched batch at a time, as the live consumer does), in ONE
+transaction that first empties the read model: until it commits, the old read model stays whole,
+and a failed replay changes nothing.
 
 The inbox rows of the reports consumer are rebuilt in the same transaction, so when the service
 starts again and its consumer resumes from its committed offsets, what the replay applied is
@@ -12,6 +13,7 @@ service would show. The service must be stopped meanwhile (its consumer would wr
 tables being rebuilt): the replay refuses while the consumer group has members.
 """
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -24,9 +26,9 @@ from pydantic import ValidationError
 
 from smonth_reports.app import CONSUMED_TOPICS, MIGRATIONS
 from smonth_reports.config import ReportsSettings
-from smonth_reports.handlers import EFFECTS
+from smonth_reports.handlers import BATCH_EFFECTS, EFFECTS
 from smonth_reports.repository import READ_MODEL_TABLES
-from smonth_shared.consumer import Inbox
+from smonth_shared.consumer import Inbox, apply_batch
 from smonth_shared.db import Connection, migrate
 from smonth_shared.events import Envelope
 from smonth_shared.topics import ensure_topics
@@ -95,15 +97,12 @@ async def _apply_all(
     while any(position[tp] < end[tp] for tp in end):
         pending = [tp for tp in end if position[tp] < end[tp]]
         batches = await consumer.getmany(*pending, timeout_ms=500)
+        values = []
         for tp, records in batches.items():
-            for record in records:
-                if record.offset >= end[tp]:
-                    break
-                if await _apply(conn, inbox, record.value or b""):
-                    applied += 1
-                else:
-                    skipped += 1
+            values += [record.value or b"" for record in records if record.offset < end[tp]]
             position[tp] = min(end[tp], await consumer.position(tp))
+        done = await _apply_batch(conn, inbox, values)
+        applied, skipped = applied + done, skipped + len(values) - done
         if batches:
             last_progress = time.monotonic()
         elif time.monotonic() - last_progress > STALL_SECONDS:
@@ -115,21 +114,33 @@ async def _apply_all(
     return applied, skipped
 
 
-async def _apply(conn: Connection, inbox: Inbox, value: bytes) -> bool:
-    """As the live consumer would: skip the unreadable (it was dead-lettered), the repeated (the
-    inbox) and types reports has no effect for; a failing effect leaves nothing behind."""
+async def _apply_batch(conn: Connection, inbox: Inbox, values: list[bytes]) -> int:
+    """As the live consumer would, a fetched batch at once: skip the unreadable (it was
+    dead-lettered), the repeated (the inbox) and types reports has no effect for. Should the
+    batch fail, event by event, so that only the failing one is left out. Returns how many took
+    effect."""
+    events = []
+    for value in values:
+        with contextlib.suppress(ValidationError):
+            event = Envelope.from_bytes(value)
+            if event.type in BATCH_EFFECTS:
+                events.append(event)
+    if not events:
+        return 0
     try:
-        event = Envelope.from_bytes(value)
-    except ValidationError:
-        return False
-    effect = EFFECTS.get(event.type)
-    if effect is None:
-        return False
+        async with conn.transaction():  # a savepoint: a failure undoes this batch only
+            return await apply_batch(conn, inbox, BATCH_EFFECTS, events)
+    except (asyncpg.PostgresError, ValueError):
+        return sum([await _apply(conn, inbox, event) for event in events])
+
+
+async def _apply(conn: Connection, inbox: Inbox, event: Envelope) -> bool:
+    """One event; a failing effect leaves nothing behind."""
     try:
         async with conn.transaction():  # a savepoint: a failure undoes this event only
             if not await inbox.claim(conn, event.id):
                 return False
-            await effect(conn, event)
+            await EFFECTS[event.type](conn, event)
     except (asyncpg.PostgresError, ValueError) as error:
         log.warning("replay skipped %s %s (the live consumer dead-letters it): %s",
                     event.type, event.id, error)  # fmt: skip
@@ -141,7 +152,7 @@ async def _partitions_when_idle(
     settings: ReportsSettings, topics: tuple[str, ...]
 ) -> list[TopicPartition]:
     """The partitions of `topics`; refuses while the service's consumer group has members."""
-    group = f"smonth.{settings.service_name}"
+    group = settings.consumer_group(settings.service_name)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:

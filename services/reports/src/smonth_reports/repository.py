@@ -2,8 +2,9 @@
 published summaries with their artifacts."""
 
 import json
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from smonth_reports.domain import ReadModel
@@ -20,6 +21,8 @@ from smonth_shared.events import (
     TipReceived,
     TipResolved,
 )
+
+T = TypeVar("T")
 
 # The tables a replay rebuilds: everything the consumers write, nothing reports owns itself.
 READ_MODEL_TABLES = (
@@ -154,6 +157,146 @@ async def record_reminder(
         reminder.occasion, reminder.channel, reminder.recipient, reminder.attempts, outcome,
         reminder.error, at,
     )  # fmt: skip
+
+
+# --- the same writes for a batch of events, one statement each (see handlers.BATCH_EFFECTS) ---
+# Where several events of a batch touch one row, the one that would have won applied one by one
+# is kept first: one statement cannot change a row twice.
+
+
+def _newest(rows: Iterable[T], key: Callable[[T], Hashable], rank: Callable[[T], Any],
+            *, ties_to_the_later: bool) -> list[T]:  # fmt: skip
+    kept: dict[Hashable, T] = {}
+    for row in rows:
+        old = kept.get(key(row))
+        if old is None or rank(old) < rank(row) or (ties_to_the_later and rank(old) == rank(row)):
+            kept[key(row)] = row
+    return list(kept.values())
+
+
+async def keep_newest_progress_of(
+    conn: Connection, snapshots: Sequence[tuple[str, ProgressReported, datetime]]
+) -> None:
+    """keep_newest_progress for many snapshots: the first of the newest of each unit."""
+    newest = _newest(snapshots, lambda s: (s[0], s[1].unit),
+                     lambda s: (s[1].as_of, s[1].revision), ties_to_the_later=False)  # fmt: skip
+    await conn.execute(
+        "INSERT INTO progress (campaign, unit, as_of, revision, submission_id, indicators,"
+        " reported_at) SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::int[],"
+        " $5::uuid[], $6::jsonb[], $7::timestamptz[])"
+        " ON CONFLICT (campaign, unit) DO UPDATE SET as_of = EXCLUDED.as_of,"
+        " revision = EXCLUDED.revision, submission_id = EXCLUDED.submission_id,"
+        " indicators = EXCLUDED.indicators, reported_at = EXCLUDED.reported_at"
+        " WHERE (progress.as_of, progress.revision) < (EXCLUDED.as_of, EXCLUDED.revision)",
+        *_columns([(c, s.unit, s.as_of, s.revision, s.submission_id, json.dumps(s.indicators), at)
+                   for c, s, at in newest], 7),
+    )  # fmt: skip
+
+
+async def designate_liaisons(
+    conn: Connection, liaisons: Sequence[tuple[str, LiaisonDesignated]]
+) -> None:
+    """designate_liaison for many: the last of the latest designated of each unit."""
+    newest = _newest(liaisons, lambda x: (x[0], x[1].unit), lambda x: x[1].designated_at,
+                     ties_to_the_later=True)  # fmt: skip
+    await conn.execute(
+        "INSERT INTO liaisons (campaign, unit, name, position, office_phone, mobile, email,"
+        " designated_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+        " $5::text[], $6::text[], $7::text[], $8::timestamptz[])"
+        " ON CONFLICT (campaign, unit) DO UPDATE SET name = EXCLUDED.name,"
+        " position = EXCLUDED.position, office_phone = EXCLUDED.office_phone,"
+        " mobile = EXCLUDED.mobile, email = EXCLUDED.email, designated_at = EXCLUDED.designated_at"
+        " WHERE liaisons.designated_at <= EXCLUDED.designated_at",
+        *_columns([(c, x.unit, x.name, x.position, x.office_phone, x.mobile, x.email,
+                    x.designated_at) for c, x in newest], 8),
+    )  # fmt: skip
+
+
+async def add_materials(
+    conn: Connection, materials: Sequence[tuple[str, MaterialSubmitted, datetime]]
+) -> None:
+    await conn.execute(
+        "INSERT INTO materials (material_id, campaign, unit, kind, title, has_file, submitted_at)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+        " $6::bool[], $7::timestamptz[]) ON CONFLICT (material_id) DO NOTHING",
+        *_columns([(m.material_id, c, m.unit, m.kind, m.title, m.file is not None, at)
+                   for c, m, at in materials], 7),
+    )  # fmt: skip
+
+
+async def add_cases(conn: Connection, cases: Sequence[tuple[str, CaseReported, datetime]]) -> None:
+    await conn.execute(
+        "INSERT INTO cases (case_id, campaign, province, title, industry, enterprise,"
+        " media_outlet, published_on, url, reported_at) SELECT * FROM unnest($1::uuid[],"
+        " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[],"
+        " $9::text[], $10::timestamptz[]) ON CONFLICT (case_id) DO NOTHING",
+        *_columns([(x.case_id, c, x.province, x.title, x.industry, x.enterprise, x.media_outlet,
+                    x.published_on, x.url, at) for c, x, at in cases], 10),
+    )  # fmt: skip
+
+
+async def add_tips(conn: Connection, tips: Sequence[tuple[str, TipReceived]]) -> None:
+    await conn.execute(
+        "INSERT INTO tips (tip_id, campaign, province, industry, category, received_at, named)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+        " $6::timestamptz[], $7::bool[]) ON CONFLICT (tip_id) DO NOTHING",
+        *_columns([(t.tip_id, c, t.province, t.industry, t.category, t.received_at, t.named)
+                   for c, t in tips], 7),
+    )  # fmt: skip
+
+
+async def resolve_tips(conn: Connection, outcomes: Sequence[TipResolved]) -> None:
+    """resolve_tip for many: the last outcome of each tip."""
+    last = list({outcome.tip_id: outcome for outcome in outcomes}.values())
+    await conn.execute(
+        "UPDATE tips SET status = o.status, rectified = o.rectified,"
+        " reward_paid = o.reward_paid, resolved_at = o.resolved_at"
+        " FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::bool[], $5::timestamptz[])"
+        " AS o(tip_id, status, rectified, reward_paid, resolved_at)"
+        # The ANY keeps the plan on the primary key: a join alone may scan every tip.
+        " WHERE tips.tip_id = o.tip_id AND tips.tip_id = ANY($1::uuid[])",
+        *_columns([(o.tip_id, o.status, o.rectified, o.reward_paid, o.resolved_at)
+                   for o in last], 5),
+    )  # fmt: skip
+
+
+async def record_assessments(
+    conn: Connection, assessments: Sequence[tuple[str, MonthAssessed, datetime]]
+) -> None:
+    """record_assessment for many: the last of the newest of each province-month."""
+    newest = _newest(assessments, lambda a: (a[0], a[1].province, a[1].month), lambda a: a[2],
+                     ties_to_the_later=True)  # fmt: skip
+    await conn.execute(
+        "INSERT INTO compliance (campaign, province, month, cases_counted, quota, status, closed,"
+        " assessed_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
+        " $5::int[], $6::text[], $7::bool[], $8::timestamptz[])"
+        " ON CONFLICT (campaign, province, month) DO UPDATE SET"
+        " cases_counted = EXCLUDED.cases_counted, quota = EXCLUDED.quota,"
+        " status = EXCLUDED.status, closed = EXCLUDED.closed, assessed_at = EXCLUDED.assessed_at"
+        " WHERE compliance.assessed_at <= EXCLUDED.assessed_at",
+        *_columns([(c, a.province, a.month, a.cases_counted, a.quota, a.status, a.closed, at)
+                   for c, a, at in newest], 8),
+    )  # fmt: skip
+
+
+async def record_reminders(
+    conn: Connection,
+    reminders: Sequence[tuple[UUID, str, str, ReminderOutcome, datetime]],
+) -> None:
+    await conn.execute(
+        "INSERT INTO reminders (event_id, campaign, reminder_id, unit, reason, occasion, channel,"
+        " recipient, attempts, outcome, error, at) SELECT * FROM unnest($1::uuid[], $2::text[],"
+        " $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[],"
+        " $10::text[], $11::text[], $12::timestamptz[]) ON CONFLICT (event_id) DO NOTHING",
+        *_columns([(event_id, c, r.reminder_id, r.unit, r.reason, r.occasion, r.channel,
+                    r.recipient, r.attempts, outcome, r.error, at)
+                   for event_id, c, outcome, r, at in reminders], 12),
+    )  # fmt: skip
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as the column arrays that unnest() takes."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 async def read_model(conn: Connection, campaign: str, time_zone: str) -> ReadModel:

@@ -1,0 +1,55 @@
+"""What every figure is given: the servers, the volumes of this run, a log, a scratch folder."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.stack import Log
+from safety_month.infra.stack import Endpoints
+
+
+@dataclass(frozen=True)
+class Volumes:
+    rounds: int
+    b1_step_seconds: float
+    b1_probes: int
+    b2_rate: float
+    b2_seconds: float
+    b3_rows: int
+    b4_events: int
+    b5_events: int
+    b5_rounds: int
+    b6_tips: int
+    b6_concurrency: int
+    b7_requests: int
+    b8_warmup_seconds: float
+    b8_steady_seconds: float
+    b8_steady_rate: float
+
+
+FULL = Volumes(
+    rounds=3, b1_step_seconds=3.0, b1_probes=4, b2_rate=100.0, b2_seconds=20.0, b3_rows=200_000,
+    b4_events=100_000, b5_events=1_000_000, b5_rounds=2, b6_tips=114_000, b6_concurrency=32,
+    b7_requests=100, b8_warmup_seconds=30.0, b8_steady_seconds=600.0, b8_steady_rate=20.0,
+)  # fmt: skip
+QUICK = Volumes(
+    rounds=2, b1_step_seconds=0.4, b1_probes=1, b2_rate=50.0, b2_seconds=1.0, b3_rows=1_000,
+    b4_events=1_000, b5_events=2_000, b5_rounds=1, b6_tips=200, b6_concurrency=8,
+    b7_requests=5, b8_warmup_seconds=0.5, b8_steady_seconds=3.0, b8_steady_rate=10.0,
+)  # fmt: skip
+
+
+@dataclass
+class Context:
+    endpoints: Endpoints
+    volumes: Volumes
+    log: Log
+    folder: Path
+    quick: bool
+
+    @property
+    def bootstrap(self) -> str:
+        return self.endpoints.kafka_bootstrap_servers
+
+    @property
+    def server_url(self) -> str:
+        return self.endpoints.database_url
