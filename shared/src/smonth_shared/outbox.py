@@ -229,7 +229,10 @@ class OutboxRelay:
 
     async def _wait_for_work(self, lock_conn: Connection) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can lose a cancellation that
+            # arrives as the wake-up does, and the relay would outlive the service's stop.
+            async with asyncio.timeout(self.poll_interval):
+                await self._wakeup.wait()
         if lock_conn.is_closed():
             raise asyncpg.InterfaceError("the relay's lock connection was closed")
 

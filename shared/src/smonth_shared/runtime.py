@@ -209,9 +209,7 @@ class Runtime:
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _cancel_all(tasks, f"{self.name}: background tasks")
             # Each step bounded: a stop must end even when the broker or the database is away.
             await _bounded(self.broker.stop(), f"{self.name}: subscribers")
             await _bounded(producer.stop(), f"{self.name}: producer")
@@ -249,6 +247,20 @@ class Runtime:
 
 
 SHUTDOWN_STEP_SECONDS = 10.0
+
+
+async def _cancel_all(tasks: Sequence[asyncio.Task[Any]], what: str) -> None:
+    """Cancels until they end, within a bound: a task that swallowed one cancellation (a race
+    in some library's wait) gets another rather than hold the stop forever."""
+    deadline = asyncio.get_running_loop().time() + SHUTDOWN_STEP_SECONDS
+    pending = {task for task in tasks if not task.done()}
+    while pending and asyncio.get_running_loop().time() < deadline:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
+    if pending:
+        log.warning("%s: %s still running after %.0f s", what,
+                    ", ".join(t.get_name() for t in pending), SHUTDOWN_STEP_SECONDS)  # fmt: skip
 
 
 async def _bounded(step: Coroutine[Any, Any, Any], what: str) -> bool:
