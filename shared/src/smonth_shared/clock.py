@@ -56,16 +56,23 @@ class SimulatedClock:
 
     def wall_time_of(self, instant: datetime) -> datetime:
         """When, on the wall clock, this clock shows `instant`."""
-        wall = self.origin
+        seconds = 0.0
         for (begins, speed), (ends, _) in itertools.pairwise([*self._segments, (instant, 0.0)]):
             if begins >= instant:
                 break
-            wall += timedelta(seconds=(min(ends, instant) - begins).total_seconds() / speed)
-        return wall
+            seconds += (min(ends, instant) - begins).total_seconds() / speed
+        try:
+            return self.origin + timedelta(seconds=seconds)
+        except OverflowError:  # a clock all but stopped: the instant comes after any date
+            return datetime.max.replace(tzinfo=UTC)
 
     async def sleep_until(self, instant: datetime) -> None:
-        seconds = (self.wall_time_of(instant) - datetime.now(UTC)).total_seconds()
-        await asyncio.sleep(max(0.0, seconds))
+        # In steps of at most an hour: a far instant costs a wake-up an hour, not an overflow.
+        while True:
+            seconds = (self.wall_time_of(instant) - datetime.now(UTC)).total_seconds()
+            if seconds <= 0:
+                return
+            await asyncio.sleep(min(seconds, 3600.0))
 
 
 def parse_speed_changes(text: str) -> list[SpeedChange]:

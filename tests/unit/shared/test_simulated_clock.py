@@ -1,5 +1,6 @@
 """The one clock: a simulated clock that every process given the same settings agrees on."""
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -108,6 +109,15 @@ def test_the_clock_holds_at_its_start_until_its_origin() -> None:
     clock = SimulatedClock(START, speed=1000.0, origin=origin)
     assert clock.now() == START
     assert clock.wall_time_of(START + timedelta(seconds=1000)) == origin + timedelta(seconds=1)
+
+
+async def test_a_clock_all_but_stopped_sleeps_towards_a_far_instant_without_overflowing() -> None:
+    clock = SimulatedClock(START, speed=1e-6)
+    far = START + timedelta(days=30)  # 2.6e12 wall seconds: past any date
+    assert clock.wall_time_of(far) == datetime.max.replace(tzinfo=UTC)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await clock.sleep_until(far)
 
 
 def test_speed_changes_are_read_from_their_setting() -> None:
