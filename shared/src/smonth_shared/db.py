@@ -31,6 +31,12 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 SHARED_MIGRATIONS = files("smonth_shared") / "migrations"
 
 
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """Returning a connection to the pool costs no round trip: the pool's connections never carry
+    session state (locks are transaction-level, LISTEN and session locks use connections of their
+    own), and asyncpg still rolls back a transaction left open before calling this."""
+
+
 async def create_pool(
     dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10
 ) -> asyncpg.Pool:
@@ -40,6 +46,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         server_settings={"search_path": schema, "application_name": f"smonth-{schema}"},
+        reset=_keep_session,
     )
     assert pool is not None
     return pool

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
+import asyncpg
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 
@@ -32,7 +33,12 @@ IdempotencyKey = Annotated[
 ]  # fmt: skip
 UnitPath = Annotated[str, Path(min_length=2, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
 Write = Callable[[Connection], Awaitable[dict[str, Any]]]
+RateLimit = tuple[str, str, str]  # the bucket, and what is limited in English and in Chinese
 RATE_WINDOW_SECONDS = 60
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _body(*media: tuple[str, dict[str, Any]]) -> dict[str, Any]:
@@ -57,32 +63,38 @@ def router(
     admin_only = requires(secret, "admin")
 
     async def accept(
-        request: Request, caller: str, key: str | None, body: dict[str, Any], write: Write,
-        *, hide: tuple[str, ...] = (),
+        request: Request, caller: str, key: str | None, body: Callable[[], dict[str, Any]],
+        write: Write, *, hide: tuple[str, ...] = (), limit: RateLimit | None = None,
     ) -> JSONResponse:  # fmt: skip
-        """One transaction: the effect, its event, and the answer kept for a retried key."""
-        fingerprint = idempotency.request_hash(request.url.path, body)
-        async with runtime.pool.acquire() as conn, conn.transaction():
-            if key:
-                earlier = await idempotency.replay(conn, caller, key, fingerprint)
-                if earlier is not None:
-                    return JSONResponse(earlier.body, status_code=earlier.status)
-            answer = await write(conn)
-            if key:
-                kept = {name: value for name, value in answer.items() if name not in hide}
-                await idempotency.remember(
-                    conn, caller, key, fingerprint, idempotency.Replay(202, kept)
-                )
+        """One transaction: the effect, its event, and the answer kept for a retried key.
+
+        A rate limit is counted on the same connection just before, outside the transaction, so
+        that a refused or invalid request still counts."""
+        async with runtime.pool.acquire() as conn:
+            if limit is not None:
+                await limit_rate(conn, request, *limit)
+            async with conn.transaction():
+                fingerprint = idempotency.request_hash(request.url.path, body()) if key else ""
+                if key:
+                    earlier = await idempotency.replay(conn, caller, key, fingerprint)
+                    if earlier is not None:
+                        return JSONResponse(earlier.body, status_code=earlier.status)
+                answer = await write(conn)
+                if key:
+                    kept = {name: value for name, value in answer.items() if name not in hide}
+                    await idempotency.remember(
+                        conn, caller, key, fingerprint, idempotency.Replay(202, kept)
+                    )
         return JSONResponse(answer, status_code=202)
 
-    async def limit_rate(request: Request, bucket: str, what: str, what_zh: str) -> str:
-        """The client's address, once it is within its requests per minute (else 429)."""
-        address = request.client.host if request.client else "unknown"
+    async def limit_rate(
+        conn: Connection | asyncpg.Pool, request: Request, bucket: str, what: str, what_zh: str
+    ) -> None:
+        """Passes once the client's address is within its requests per minute (else 429)."""
         window, retry_after = domain.rate_window(runtime.clock.now(), RATE_WINDOW_SECONDS)
-        hits = await repository.count_request(runtime.pool, f"{bucket}:{address}", window)
+        hits = await repository.count_request(conn, f"{bucket}:{client_address(request)}", window)
         if hits > settings.tip_rate_per_minute:
             raise domain.too_many(settings.tip_rate_per_minute, retry_after, what, what_zh)
-        return address
 
     @api.post("/progress", status_code=202, tags=["units"],
               summary="Report progress statistics (attachment 1): a cumulative snapshot")  # fmt: skip
@@ -91,7 +103,7 @@ def router(
         principal: Annotated[Principal, Depends(for_a_unit)], idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:  # fmt: skip
         return await accept(
-            request, principal.sub, idempotency_key, report.model_dump(mode="json"),
+            request, principal.sub, idempotency_key, lambda: report.model_dump(mode="json"),
             lambda conn: handlers.submit_progress(conn, deps(), report, principal=principal),
         )  # fmt: skip
 
@@ -102,7 +114,7 @@ def router(
         principal: Annotated[Principal, Depends(for_a_unit)], idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:  # fmt: skip
         return await accept(
-            request, principal.sub, idempotency_key, liaison.model_dump(mode="json"),
+            request, principal.sub, idempotency_key, lambda: liaison.model_dump(mode="json"),
             lambda conn: handlers.designate_liaison(
                 conn, deps(), unit, liaison, principal=principal),
         )  # fmt: skip
@@ -126,7 +138,7 @@ def router(
             file = upload and await forms.keep_file(store, upload, "summary", limit)
         body = {**report.model_dump(mode="json"), "file": file and file.sha256}
         return await accept(
-            request, principal.sub, idempotency_key, body,
+            request, principal.sub, idempotency_key, lambda: body,
             lambda conn: handlers.submit_summary(
                 conn, deps(), report, file=file, principal=principal),
         )  # fmt: skip
@@ -149,7 +161,7 @@ def router(
             file = upload and await forms.keep_file(store, upload, material.kind, limit)
         body = {**material.model_dump(mode="json"), "file": file and file.sha256}
         return await accept(
-            request, principal.sub, idempotency_key, body,
+            request, principal.sub, idempotency_key, lambda: body,
             lambda conn: handlers.submit_material(
                 conn, deps(), material, file=file, principal=principal),
         )  # fmt: skip
@@ -160,7 +172,7 @@ def router(
         principal: Annotated[Principal, Depends(for_a_unit)], idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:  # fmt: skip
         return await accept(
-            request, principal.sub, idempotency_key, case.model_dump(mode="json"),
+            request, principal.sub, idempotency_key, lambda: case.model_dump(mode="json"),
             lambda conn: handlers.report_case(conn, deps(), case, principal=principal),
         )  # fmt: skip
 
@@ -169,11 +181,11 @@ def router(
     async def submit_tip(
         request: Request, tip: TipSubmission, idempotency_key: IdempotencyKey = None
     ) -> JSONResponse:
-        address = await limit_rate(request, "tip", "tips", "提交举报")
         # The receipt code is shown once and stored nowhere in clear, not even for a replay.
         return await accept(
-            request, f"ip:{address}", idempotency_key, tip.model_dump(mode="json"),
-            lambda conn: handlers.submit_tip(conn, deps(), tip), hide=("receipt_code",),
+            request, f"ip:{client_address(request)}", idempotency_key,
+            lambda: tip.model_dump(mode="json"), lambda conn: handlers.submit_tip(conn, deps(), tip),
+            hide=("receipt_code",), limit=("tip", "tips", "提交举报"),
         )  # fmt: skip
 
     @api.post("/tips/lookup", tags=["tips"],
@@ -182,8 +194,8 @@ def router(
         request: Request, lookup: TipLookup, idempotency_key: IdempotencyKey = None
     ) -> dict[str, Any]:
         # A read: the same key always gets the same answer, so the key needs no record.
-        await limit_rate(request, "lookup", "lookups", "查询")
         async with runtime.pool.acquire() as conn:
+            await limit_rate(conn, request, "lookup", "lookups", "查询")
             return await handlers.look_up_tip(conn, lookup)
 
     @api.get("/tips/{tip_id}/contact", tags=["tips"],
@@ -202,7 +214,7 @@ def router(
         principal: Annotated[Principal, Depends(for_a_unit)], idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:  # fmt: skip
         return await accept(
-            request, principal.sub, idempotency_key, outcome.model_dump(mode="json"),
+            request, principal.sub, idempotency_key, lambda: outcome.model_dump(mode="json"),
             lambda conn: handlers.resolve_tip(conn, deps(), tip_id, outcome, principal=principal),
         )  # fmt: skip
 
@@ -215,10 +227,12 @@ def router(
     ) -> JSONResponse:  # fmt: skip
         text = await forms.csv_body(request, forms.JSON_LIMIT)
         units = domain.parse_registry(text)
-        return await accept(
-            request, principal.sub, idempotency_key, {"csv": text},
+        answer = await accept(
+            request, principal.sub, idempotency_key, lambda: {"csv": text},
             lambda conn: handlers.import_units(
                 conn, deps().campaign, units, source=principal.sub),
         )  # fmt: skip
+        deps().units.forget()  # a changed kind counts here at once, elsewhere within a minute
+        return answer
 
     return api

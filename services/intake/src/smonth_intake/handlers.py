@@ -5,7 +5,7 @@ and its event commit together, and both adapters get exactly the same rules.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -52,6 +52,7 @@ class Deps:
     outbox: Outbox
     cipher: Fernet
     source: str = "intake"
+    units: repository.UnitCache = field(default_factory=repository.UnitCache)
 
 
 async def submit_progress(
@@ -148,7 +149,7 @@ async def report_case(
 ) -> dict[str, Any]:
     campaign, now = deps.campaign, deps.clock.now()
     forbid_other_unit(principal, case.province, "province")
-    domain.check_province(await repository.unit(conn, campaign.id, case.province), case.province)
+    domain.check_province(await deps.units.unit(conn, campaign.id, case.province), case.province)
     domain.check_case(campaign, case, domain.office_today(campaign, now))
     case_id = await repository.insert_case(
         conn, case_id=uuid4(), campaign=campaign.id, case=case, reported_by=principal.sub,
@@ -169,7 +170,7 @@ async def report_case(
 
 async def submit_tip(conn: Connection, deps: Deps, tip: TipSubmission) -> dict[str, Any]:
     campaign, now = deps.campaign, deps.clock.now()
-    domain.check_province(await repository.unit(conn, campaign.id, tip.province), tip.province)
+    domain.check_province(await deps.units.unit(conn, campaign.id, tip.province), tip.province)
     domain.check_tip(tip, domain.office_today(campaign, now))
     tip_id, receipt_code = uuid4(), domain.new_receipt_code()
     named = tip.contact is not None and tip.contact.named
@@ -253,7 +254,7 @@ async def seed_units(conn: Connection, campaign: Campaign) -> int:
 
 async def _check_unit(conn: Connection, deps: Deps, principal: Principal, unit: str) -> None:
     forbid_other_unit(principal, unit)
-    domain.check_registered(await repository.unit(conn, deps.campaign.id, unit), unit)
+    domain.check_registered(await deps.units.unit(conn, deps.campaign.id, unit), unit)
 
 
 async def _tip(conn: Connection, tip_id: UUID, *, for_update: bool = False) -> Any:

@@ -1,6 +1,7 @@
 """intake's tables in SQL ($1 parameters; the pool's search_path is intake's schema)."""
 
 import json
+import time
 from collections.abc import Awaitable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -34,6 +35,30 @@ async def unit(conn: Connection | asyncpg.Pool, campaign: str, code: str) -> Reg
         "SELECT code, name, kind FROM units WHERE campaign = $1 AND code = $2", campaign, code
     )
     return RegisteredUnit(**row) if row else None
+
+
+class UnitCache:
+    """Registered units, remembered for a while: a tip reads its province's registration, and the
+    registry changes a few times a campaign. Only units found are kept, so a unit added by an
+    import (here or on another replica) is seen at once; units are never deleted, and a change of
+    kind reaches the other replicas within `seconds`."""
+
+    def __init__(self, seconds: float = 60.0) -> None:
+        self.seconds = seconds
+        self._found: dict[tuple[str, str], tuple[float, RegisteredUnit]] = {}
+
+    async def unit(self, conn: Connection, campaign: str, code: str) -> RegisteredUnit | None:
+        now = time.monotonic()
+        kept = self._found.get((campaign, code))
+        if kept is not None and now - kept[0] < self.seconds:
+            return kept[1]
+        found = await unit(conn, campaign, code)
+        if found is not None:
+            self._found[(campaign, code)] = (now, found)
+        return found
+
+    def forget(self) -> None:
+        self._found.clear()
 
 
 INSERT_NEW_UNITS = (
