@@ -8,20 +8,19 @@ import asyncio
 import collections
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from importlib.resources.abc import Traversable
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from opentelemetry.trace import SpanKind
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from smonth_shared.asyncapi import asyncapi_document
 from smonth_shared.backoff import Backoff
@@ -36,24 +35,25 @@ from smonth_shared.consumer import (
 )
 from smonth_shared.db import create_pool, pending_migrations
 from smonth_shared.events import Envelope
+from smonth_shared.measure import MeasuredRequests
 from smonth_shared.outbox import TRANSIENT_ERRORS, Outbox, OutboxRelay, new_producer
 from smonth_shared.problems import install_problem_handlers
 from smonth_shared.settings import ServiceSettings
-from smonth_shared.telemetry import context_from_headers, tracer
 
 log = logging.getLogger(__name__)
 
-HTTP_REQUESTS = Counter(
-    "smonth_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
-)
-HTTP_LATENCY = Histogram(
-    "smonth_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
-)
 EVENTS_CONSUMED = Counter(
     "smonth_events_consumed_total", "Kafka records handed to a consumer", ["service", "topic"]
 )
 
 BackgroundJob = Callable[[], Awaitable[None]]
+
+# FastAPI's own telemetry would trace every request a second time (and its dependencies, endpoint
+# and serialisation each as a span of their own): the services trace and count requests once,
+# in smonth_shared.measure.
+NO_NATIVE_TELEMETRY: TelemetryConfig = {
+    "tracing": False, "metrics": False, "logs": False, "operation_spans": False,
+}  # fmt: skip
 
 
 class Runtime:
@@ -142,28 +142,16 @@ class Runtime:
     def http_app(
         self, *, title: str, routers: Sequence[APIRouter] = (), description: str = ""
     ) -> FastAPI:
-        app = FastAPI(title=title, description=description, lifespan=self._lifespan, version="1")
+        app = FastAPI(
+            title=title, description=description, lifespan=self._lifespan, version="1",
+            telemetry=NO_NATIVE_TELEMETRY,
+        )  # fmt: skip
         install_problem_handlers(app)
-        app.middleware("http")(self._measure)
+        app.add_middleware(MeasuredRequests, service=self.name)
         for router in routers:
             app.include_router(router)
         self._add_operations_routes(app)
         return app
-
-    async def _measure(
-        self, request: Request, call_next: Callable[..., Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        with tracer().start_as_current_span(
-            f"{request.method} {request.url.path}", kind=SpanKind.SERVER,
-            context=context_from_headers(request.headers),
-        ) as span:  # fmt: skip
-            response = await call_next(request)
-            span.set_attribute("http.response.status_code", response.status_code)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_LATENCY.labels(self.name, request.method, route).observe(time.perf_counter() - started)
-        HTTP_REQUESTS.labels(self.name, request.method, route, str(response.status_code)).inc()
-        return response
 
     def _add_operations_routes(self, app: FastAPI) -> None:
         @app.get("/healthz", include_in_schema=False)
