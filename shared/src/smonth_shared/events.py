@@ -15,6 +15,7 @@ from pydantic import (
     NonNegativeInt,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -245,8 +246,12 @@ class Envelope(BaseModel):
     _payload: Payload | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _data_matches_type(self) -> "Envelope":
+    def _data_matches_type(self, info: ValidationInfo) -> "Envelope":
         payload_model, _ = EVENT_TYPES[self.type]
+        given = (info.context or {}).get("payload")
+        if type(given) is payload_model:  # new_event's own payload: valid, and dumped as `data`
+            self._payload = given
+            return self
         try:
             self._payload = payload_model.model_validate(self.data)
         except ValidationError as error:
@@ -307,22 +312,24 @@ def new_event(
 ) -> Envelope:
     """Wrap a payload in a fresh envelope; the type follows from the payload's class unless given
     (one payload class serves both reminder.sent and reminder.failed)."""
-    return Envelope(
-        id=uuid4(),
-        type=event_type or _type_of(payload),
-        source=source,
-        time=time,
-        campaign=campaign,
-        subject=subject,
-        data=payload.model_dump(mode="json"),
-    )
+    fields = {
+        "id": uuid4(), "type": event_type or _type_of(payload), "source": source, "time": time,
+        "campaign": campaign, "subject": subject, "data": payload.model_dump(mode="json"),
+    }  # fmt: skip
+    return Envelope.model_validate(fields, context={"payload": payload})
 
 
 def _type_of(payload: Payload) -> EventType:
-    matches = [name for name, (model, _) in EVENT_TYPES.items() if type(payload) is model]
+    matches = TYPES_OF_PAYLOAD.get(type(payload), [])
     if len(matches) != 1:
         raise ValueError(f"{type(payload).__name__} serves {matches}: name the event_type")
     return matches[0]  # type: ignore[return-value]
+
+
+TYPES_OF_PAYLOAD: dict[type[Payload], list[str]] = {
+    model: [name for name, (other, _) in EVENT_TYPES.items() if other is model]
+    for model, _ in EVENT_TYPES.values()
+}
 
 
 def _nested_errors(prefix: str, error: ValidationError) -> str:
