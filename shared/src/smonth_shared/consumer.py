@@ -13,8 +13,7 @@ the broker is waited out instead, so nothing is dead-lettered because a server r
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -66,27 +65,21 @@ class PoisonEvent(Exception):
     """An event that will never succeed (it contradicts the contract): dead-letter it at once."""
 
 
-@dataclass(frozen=True)
-class Record:
-    """What a consumer needs of a Kafka record, whatever client fetched it."""
+class Record(NamedTuple):
+    """What a consumer needs of a Kafka record, whatever client fetched it: a tuple, made in a
+    third of a frozen dataclass's time, for each of a batch's thousands."""
 
     topic: str
     partition: int
     offset: int
     key: bytes | None
     value: bytes | None
-    headers: tuple[tuple[str, bytes], ...] = field(default=())
+    headers: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
-    def of(cls, raw: object) -> "Record":
-        return cls(
-            topic=raw.topic,  # type: ignore[attr-defined]
-            partition=raw.partition,  # type: ignore[attr-defined]
-            offset=raw.offset,  # type: ignore[attr-defined]
-            key=raw.key,  # type: ignore[attr-defined]
-            value=raw.value,  # type: ignore[attr-defined]
-            headers=tuple(raw.headers or ()),  # type: ignore[attr-defined]
-        )
+    def of(cls, raw: Any) -> "Record":
+        return cls(raw.topic, raw.partition, raw.offset, raw.key, raw.value,
+                   tuple(raw.headers or ()))  # fmt: skip
 
 
 class Inbox:
@@ -267,8 +260,10 @@ async def apply_batch(
     come in the mapping's order (a tip is received before it is resolved): put the effects that
     create a row before those that change it."""
     fresh = await inbox.claim_many(conn, [event.id for event in events])
+    # As many claimed as given: each is there once, and new (no UUIDs to compare).
+    first_times = events if len(fresh) == len(events) else _first_times(events, fresh)
     by_type: dict[str, list[Event]] = {}
-    for event in _first_times(events, fresh):
+    for event in first_times:
         by_type.setdefault(event.type, []).append(event)
     for kind, effect in batch_effects.items():
         if kind in by_type:

@@ -4,7 +4,7 @@ The field descriptions feed the AsyncAPI documents; a change here is a contract 
 """
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, Union
 from uuid import UUID, uuid4
 
 from pydantic import (
@@ -14,8 +14,10 @@ from pydantic import (
     Field,
     NonNegativeInt,
     PrivateAttr,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
+    create_model,
     model_validator,
 )
 
@@ -273,6 +275,65 @@ class Envelope(BaseModel):
     @classmethod
     def from_bytes(cls, raw: bytes) -> "Envelope":
         return cls.model_validate_json(raw)
+
+
+class ReadEvent(Protocol):
+    """An event as a consumer applies it: an Envelope, or what `read_event` gives."""
+
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def type(self) -> EventType: ...
+
+    @property
+    def time(self) -> datetime: ...
+
+    @property
+    def campaign(self) -> str: ...
+
+    @property
+    def subject(self) -> str: ...
+
+    def payload(self) -> Payload: ...
+
+
+class _EnvelopeOfOneType(BaseModel):
+    """The envelope with `data` read as its type's payload: validated in one pass of
+    pydantic-core over the bytes, without the dict of `data` or a second validation."""
+
+    model_config = Envelope.model_config
+
+    def payload(self) -> Payload:
+        return self.data  # type: ignore[attr-defined]  # the field each subclass gives
+
+
+def _envelope_of(event_type: str, payload_model: type[Payload]) -> type[_EnvelopeOfOneType]:
+    """Envelope's own fields (so that both accept the same), but `type` and `data` narrowed."""
+    fields: dict[str, Any] = {name: (info.annotation, info)
+                              for name, info in Envelope.model_fields.items()}  # fmt: skip
+    fields["type"] = (Literal[event_type], Envelope.model_fields["type"])
+    fields["data"] = (payload_model, Envelope.model_fields["data"])
+    return create_model(  # type: ignore[call-overload]
+        f"{payload_model.__name__}Envelope", __base__=_EnvelopeOfOneType, **fields
+    )
+
+
+_ONE_TYPE_ENVELOPES = tuple(_envelope_of(name, model) for name, (model, _) in EVENT_TYPES.items())
+# Told apart by `type`: only the envelope of the event's own type is tried.
+_ANY_ONE_TYPE_ENVELOPE: TypeAdapter[ReadEvent] = TypeAdapter(
+    Annotated[Union[_ONE_TYPE_ENVELOPES], Field(discriminator="type")]  # type: ignore  # noqa: UP007
+)
+
+
+def read_event(raw: bytes) -> ReadEvent:
+    """The event of a message value, for a consumer that reads every payload: what
+    Envelope.from_bytes accepts, for a fraction of its cost. An invalid one is read again as
+    Envelope, so that its ValidationError is the contract's own (`data.province: ...`)."""
+    try:
+        return _ANY_ONE_TYPE_ENVELOPE.validate_json(raw)
+    except ValidationError:
+        return Envelope.from_bytes(raw)
 
 
 InboundType = Literal[

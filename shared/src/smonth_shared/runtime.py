@@ -20,6 +20,7 @@ from fastapi.telemetry import TelemetryConfig
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from smonth_shared.asyncapi import asyncapi_document
@@ -105,10 +106,14 @@ class Runtime:
                 )  # fmt: skip
             return holder["processor"]
 
+        async def undecoded(_: StreamMessage[Any]) -> None:
+            """The processor reads the records' values itself: faststream's own decoding would
+            make a message of each record and parse its JSON, only for it to be dropped."""
+
         @self.broker.subscriber(
             *topics, group_id=group, batch=True, max_records=max_records, batch_timeout_ms=100,
             ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
-            title=f"{group}:{','.join(topics)}",
+            title=f"{group}:{','.join(topics)}", decoder=undecoded,
         )  # fmt: skip
         async def on_records(message: KafkaMessage) -> None:
             raw = message.raw_message

@@ -1,5 +1,6 @@
 """The envelope and its payloads: what goes on the wire is exactly what comes off it."""
 
+import json
 from datetime import date, datetime, timedelta, timezone
 from typing import get_args
 from uuid import uuid4
@@ -26,6 +27,7 @@ from smonth_shared.events import (
     TipReceived,
     TipResolved,
     new_event,
+    read_event,
 )
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -138,6 +140,41 @@ def test_every_event_type_round_trips_through_json(event_type: str) -> None:
     assert again.type == event_type
     assert again.payload() == SAMPLES[event_type][0]
     assert again.topic == EVENT_TYPES[event_type][1]
+
+
+@pytest.mark.parametrize("event_type", sorted(SAMPLES))
+def test_a_consumer_reads_every_event_type_as_the_envelope_gives_it(event_type: str) -> None:
+    event = _event(event_type)
+
+    read = read_event(event.to_bytes())
+
+    assert (read.id, read.type, read.time, read.campaign, read.subject) == (
+        event.id, event.type, event.time, event.campaign, event.subject)  # fmt: skip
+    assert read.payload() == SAMPLES[event_type][0]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        _envelope_fields(data={**_valid_case_data(), "province": "4"}),
+        _envelope_fields(type="tip.received"),
+        _envelope_fields(type="case.invented"),
+        _envelope_fields(campaign="21"),
+    ],
+)
+def test_a_consumer_refuses_what_the_envelope_refuses_with_its_reasons(
+    fields: dict[str, object],
+) -> None:
+    raw = json.dumps(fields).encode()
+    with pytest.raises(ValidationError) as by_envelope:
+        Envelope.from_bytes(raw)
+    with pytest.raises(ValidationError) as by_consumer:
+        read_event(raw)
+
+    def reasons(error: ValidationError) -> list[tuple[object, str]]:
+        return [(item["loc"], item["msg"]) for item in error.errors()]
+
+    assert reasons(by_consumer.value) == reasons(by_envelope.value)
 
 
 def test_the_wire_form_is_the_contracts_envelope() -> None:

@@ -1,8 +1,9 @@
 """reports' read model in SQL: the writes of its consumers, the reads of the summary, and the
 published summaries with their artifacts."""
 
+import contextlib
 import json
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -292,6 +293,28 @@ async def record_reminders(
                     r.recipient, r.attempts, outcome, r.error, at)
                    for event_id, c, outcome, r, at in reminders], 12),
     )  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def tips_tallied_at_the_end(conn: Connection) -> AsyncIterator[None]:
+    """Inside the transaction of a replay, which writes every tip again: the tallies counted
+    once when it is done, instead of by the triggers upserting the same tally rows again at
+    each of its statements. Should the replay fail, its rollback restores the triggers too."""
+    await conn.execute("ALTER TABLE tips DISABLE TRIGGER USER")
+    yield
+    await conn.execute("TRUNCATE tip_tally, tip_arrivals")
+    await conn.execute(
+        "INSERT INTO tip_tally (campaign, province, industry, status, tips, rectified,"
+        " reward_paid, named) SELECT campaign, province, industry, status, count(*),"
+        " count(*) FILTER (WHERE rectified), count(*) FILTER (WHERE reward_paid),"
+        " count(*) FILTER (WHERE named) FROM tips GROUP BY 1, 2, 3, 4"
+    )
+    await conn.execute(
+        "INSERT INTO tip_arrivals (campaign, quarter, tips) SELECT campaign,"
+        " date_bin('15 minutes', received_at, timestamptz '2000-01-01 00:00Z'), count(*)"
+        " FROM tips GROUP BY 1, 2"
+    )
+    await conn.execute("ALTER TABLE tips ENABLE TRIGGER USER")
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:

@@ -1,7 +1,8 @@
 -- The summary counts tips by province, industry and status, and by day of arrival. Counting the
 -- tips table on every read grows with the month (114,000 tips in 2021); these tallies are kept
--- by triggers on every write path (live batches, one-by-one fallback, replay) in the same
--- transaction, so they never disagree with the tips they count.
+-- by triggers on every write path (live batches, one-by-one fallback) in the same transaction,
+-- so they never disagree with the tips they count; a replay counts them once at its end, in its
+-- own transaction (repository.tips_tallied_at_the_end).
 
 CREATE TABLE tip_tally (
     campaign    text NOT NULL,
