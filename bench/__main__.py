@@ -79,7 +79,7 @@ def main() -> None:
         )
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    setup_tracing("bench")  # as every service does: spans are made, none exported
+    setup_tracing("bench")  # as every service does: nothing exports, so no span is made
     log = Log(verbose=not args.quiet)
     figures = [Figure(name, FIGURES[name][0]) for name in selected]
     started = time.monotonic()
