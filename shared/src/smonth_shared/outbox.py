@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -27,7 +28,12 @@ from opentelemetry.trace import SpanKind, set_span_in_context
 from smonth_shared.backoff import Backoff
 from smonth_shared.db import DATABASE_OUTAGES, Connection
 from smonth_shared.events import Envelope
-from smonth_shared.telemetry import context_from_headers, current_trace_headers, tracer
+from smonth_shared.telemetry import (
+    context_from_headers,
+    current_trace_headers,
+    records_spans,
+    tracer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,15 @@ def writers_lock(schema: str) -> str:
     return f"outbox-writers:{schema}"
 
 
+@dataclass(frozen=True)
+class Statement:
+    """A data-modifying SQL statement to run with the events it announces, in the same statement.
+    Its parameters are numbered from $9: the outbox's own come first."""
+
+    sql: str
+    args: tuple[Any, ...]
+
+
 class Outbox:
     """Writes events into the service's outbox table, inside the caller's transaction."""
 
@@ -53,21 +68,28 @@ class Outbox:
         self.channel = f"outbox_{schema}"
         self.writers_lock = writers_lock(schema)
 
-    async def add(self, conn: Connection, *events: Envelope) -> None:
+    async def add(
+        self, conn: Connection, *events: Envelope, state: Statement | None = None
+    ) -> None:
+        """The events, and the `state` they announce if given: as one statement, a write that
+        needs nothing else is a transaction of its own, without BEGIN and COMMIT round trips."""
         trace_headers = json.dumps(current_trace_headers())
         await conn.execute(
-            ADD_EVENTS, self.writers_lock, self.channel, [e.id for e in events],
+            ADD_EVENTS.format(state=f"state AS ({state.sql})," if state else ""),
+            self.writers_lock, self.channel, [e.id for e in events],
             [e.topic.name for e in events], [e.subject for e in events], [e.type for e in events],
             [e.to_bytes() for e in events], [trace_headers] * len(events),
+            *(state.args if state else ()),
         )  # fmt: skip
 
 
 # One round trip. The writers' lock is shared and held until the caller commits (the relay reads
 # only once no writer is in flight); it is taken before any row draws its sequence number, as the
-# rows come out of the join with it. The notification is a hint only: the relay also polls, so a
-# lost one costs latency, not events.
+# rows come out of the join with it. A state's statement runs whether or not anything reads it.
+# The notification is a hint only: the relay also polls, so a lost one costs latency, not events.
 ADD_EVENTS = """
 WITH writer AS (SELECT pg_advisory_xact_lock_shared(hashtext($1))),
+{state}
 added AS (
     INSERT INTO outbox (event_id, topic, key, event_type, value, headers)
     SELECT e.* FROM writer, unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bytea[],
@@ -102,7 +124,7 @@ class OutboxRelay:
         dsn: str,
         schema: str,
         bootstrap_servers: str,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         poll_interval: float = 0.5,
     ) -> None:
         self.pool = pool
@@ -139,17 +161,20 @@ class OutboxRelay:
                 log.exception("outbox relay of %s failed; restarting in %.1f s", self.schema, delay)
                 await asyncio.sleep(delay)
 
-    async def publish_pending(self, producer: AIOKafkaProducer, conn: Connection) -> int:
-        """One batch: send, wait for the acknowledgements, mark the acknowledged rows.
+    async def publish_pending(
+        self, producer: AIOKafkaProducer, conn: Connection, marking: "Marking", after: int = 0
+    ) -> list[asyncpg.Record] | None:
+        """One batch of the rows after sequence number `after` (those up to it are sent and being
+        marked): send, wait for the acknowledgements, and have the acknowledged rows marked while
+        the relay goes on with the next batch. Returns the rows read, None while writers are in
+        flight.
 
-        Runs on the connection holding the relay's lock, so a relay whose session died fails
+        Reads on the connection holding the relay's lock, so a relay whose session died fails
         here instead of publishing beside the new leader.
         """
-        rows = await self._committed_pending(conn)
+        rows = await self._committed_pending(conn, after)
         if rows is None:
-            return self.batch_size  # writers in flight: look again at once
-        if not rows:
-            return 0
+            return None
         queued: list[tuple[asyncpg.Record, asyncio.Future[Any]]] = []
         refusal: BaseException | None = None
         for row in rows:
@@ -163,29 +188,27 @@ class OutboxRelay:
         results = await asyncio.gather(*(future for _, future in queued), return_exceptions=True)
         acknowledged = [row["seq"] for (row, _), result in zip(queued, results, strict=True)
                         if not isinstance(result, BaseException)]  # fmt: skip
-        if acknowledged:
-            await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", acknowledged
-            )
+        await marking.start(acknowledged)
         failures = [result for result in results if isinstance(result, BaseException)]
         if refusal or failures:
             raise refusal or failures[0]
-        return len(rows)
+        return rows
 
-    async def _committed_pending(self, conn: Connection) -> list[asyncpg.Record] | None:
-        """Waits for this outbox's writers in flight (they hold the shared writer lock), so that
-        every row with a lower sequence number is committed before any is read. None when a
-        writer stays in flight longer than the lock timeout: new writers queue behind the relay's
-        request, so it gives way rather than stall them, and tries again."""
+    async def _committed_pending(self, conn: Connection, after: int) -> list[asyncpg.Record] | None:
+        """The pending rows after `after`, once this outbox's writers in flight are done (they
+        hold the shared writer lock), so that every row with a lower sequence number is committed
+        before any is read. None when a writer stays in flight longer than the lock timeout: new
+        writers queue behind the relay's request, so it gives way rather than stall them."""
         try:
             async with conn.transaction():
                 await conn.execute(f"SET LOCAL lock_timeout = '{WRITERS_WAIT_MS}ms'")
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self.writers_lock)
                 return await conn.fetch(
                     "SELECT seq, topic, key, event_type, value, headers FROM outbox"
-                    " WHERE published_at IS NULL AND parked_reason IS NULL ORDER BY seq LIMIT $1",
-                    self.batch_size,
-                )
+                    " WHERE published_at IS NULL AND parked_reason IS NULL AND seq > $2"
+                    " ORDER BY seq LIMIT $1",
+                    self.batch_size, after,
+                )  # fmt: skip
         except asyncpg.exceptions.LockNotAvailableError:
             return None
 
@@ -198,13 +221,7 @@ class OutboxRelay:
         )
 
     async def _send(self, producer: AIOKafkaProducer, row: asyncpg.Record) -> asyncio.Future:
-        # A producer span, child of the request that wrote the row; it travels in the headers.
-        span = tracer().start_span(
-            f"{row['topic']} publish", kind=SpanKind.PRODUCER,
-            context=context_from_headers(orjson.loads(row["headers"])),
-        )  # fmt: skip
-        headers = current_trace_headers(set_span_in_context(span))
-        span.end()
+        headers = self._trace_headers(row)
         kafka_headers = [(k, v.encode()) for k, v in headers.items()]
         kafka_headers += [("content-type", b"application/json"),
                           ("event-type", row["event_type"].encode())]  # fmt: skip
@@ -212,18 +229,43 @@ class OutboxRelay:
             row["topic"], value=row["value"], key=row["key"].encode(), headers=kafka_headers
         )
 
+    def _trace_headers(self, row: asyncpg.Record) -> dict[str, str]:
+        """A producer span's context, child of the request that wrote the row. When nothing takes
+        spans, the request's own context travels on as stored: reading and writing it again for
+        a span that is never made would cost more than sending the event."""
+        stored: dict[str, str] = orjson.loads(row["headers"])
+        if not records_spans():
+            return stored
+        span = tracer().start_span(
+            f"{row['topic']} publish", kind=SpanKind.PRODUCER, context=context_from_headers(stored)
+        )  # fmt: skip
+        headers = current_trace_headers(set_span_in_context(span))
+        span.end()
+        return headers
+
     async def _publish_while_leading(
         self, lock_conn: Connection, producer: AIOKafkaProducer
     ) -> None:
         await lock_conn.add_listener(self.channel, self._on_notify)
+        marking = Marking(self.pool)
         try:
+            after = 0
             while True:
                 # Cleared before the fetch: a notification during the batch still wakes us.
                 self._wakeup.clear()
-                published = await self.publish_pending(producer, lock_conn)
-                if published < self.batch_size:
+                rows = await self.publish_pending(producer, lock_conn, marking, after)
+                if rows is None:
+                    continue  # writers in flight: look again at once
+                after = rows[-1]["seq"] if rows else after
+                if len(rows) < self.batch_size:
+                    # Caught up: once every row sent is marked, the next look starts from the
+                    # first pending row, so that none pending again (unparked, say) is left.
+                    await marking.done()
+                    after = 0
                     await self._wait_for_work(lock_conn)
         finally:
+            with contextlib.suppress(*TRANSIENT_ERRORS):
+                await marking.done()  # what the broker took is not sent again
             with contextlib.suppress(*TRANSIENT_ERRORS):
                 await lock_conn.remove_listener(self.channel, self._on_notify)
 
@@ -266,6 +308,28 @@ class OutboxRelay:
         finally:
             with contextlib.suppress(*TRANSIENT_ERRORS):
                 await producer.stop()
+
+
+class Marking:
+    """Marks acknowledged rows published, one statement at a time on a connection of the pool,
+    while the relay reads and sends the next batch: the database's time and the relay's overlap."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._in_flight: asyncio.Task[str] | None = None
+
+    async def start(self, seqs: list[int]) -> None:
+        await self.done()
+        if seqs:
+            self._in_flight = asyncio.create_task(self.pool.execute(
+                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", seqs
+            ))  # fmt: skip
+
+    async def done(self) -> None:
+        """Once the marking in flight has ended; raises its error."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            await in_flight
 
 
 async def pending_count(pool: asyncpg.Pool) -> int:

@@ -52,7 +52,7 @@ class ServiceSettings(BaseSettings):
         description="Consumer groups are named PREFIX.<consumer>; a new prefix reads the topics "
         "from their beginning (a second deployment side by side, a rebuilt environment).",
     )
-    relay_batch_size: int = Field(default=500, ge=1)
+    relay_batch_size: int = Field(default=2000, ge=1)
     consumer_max_attempts: int = Field(
         default=5, ge=1, description="Attempts at a failing event before it is dead-lettered."
     )

@@ -229,6 +229,25 @@ async def test_rows_the_broker_acknowledged_are_marked_even_when_a_later_row_is_
     )
 
 
+async def test_a_row_pending_again_after_the_relay_caught_up_is_published(
+    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+) -> None:
+    """The relay reads on from the last row it sent while it has more to send; once caught up it
+    looks from the first pending row again, so a row set pending again (an operator unparking
+    it, say) below the ones it sent is not left behind."""
+    events = [case_event("44", f"row {n}") for n in range(5)]
+    start_relay(batch_size=2)
+    await commit_events(pool, topic, *events)
+    await eventually(lambda: _all_published(pool), what="every row is marked published")
+
+    await pool.execute("UPDATE outbox SET published_at = NULL WHERE event_id = $1", events[1].id)
+    await commit_events(pool, topic, case_event("44", "later"))
+
+    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=lambda r: len(r) >= 7)
+    assert event_ids(records).count(events[1].id) == 2
+    await eventually(lambda: _all_published(pool), what="the row pending again is marked too")
+
+
 async def _published(pool: asyncpg.Pool) -> int:
     return await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
 

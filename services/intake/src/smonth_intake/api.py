@@ -65,14 +65,18 @@ def router(
     async def accept(
         request: Request, caller: str, key: str | None, body: Callable[[], dict[str, Any]],
         write: Write, *, hide: tuple[str, ...] = (), limit: RateLimit | None = None,
+        one_statement: bool = False,
     ) -> JSONResponse:  # fmt: skip
         """One transaction: the effect, its event, and the answer kept for a retried key.
 
         A rate limit is counted on the same connection just before, outside the transaction, so
-        that a refused or invalid request still counts."""
+        that a refused or invalid request still counts. A write of `one_statement` needs no
+        transaction of its own without a key: BEGIN and COMMIT would be two more round trips."""
         async with runtime.pool.acquire() as conn:
             if limit is not None:
                 await limit_rate(conn, request, *limit)
+            if one_statement and not key:
+                return JSONResponse(await write(conn), status_code=202)
             async with conn.transaction():
                 fingerprint = idempotency.request_hash(request.url.path, body()) if key else ""
                 if key:
@@ -185,7 +189,7 @@ def router(
         return await accept(
             request, f"ip:{client_address(request)}", idempotency_key,
             lambda: tip.model_dump(mode="json"), lambda conn: handlers.submit_tip(conn, deps(), tip),
-            hide=("receipt_code",), limit=("tip", "tips", "提交举报"),
+            hide=("receipt_code",), limit=("tip", "tips", "提交举报"), one_statement=True,
         )  # fmt: skip
 
     @api.post("/tips/lookup", tags=["tips"],

@@ -39,7 +39,7 @@ from smonth_shared.events import (
     TipResolved,
     new_event,
 )
-from smonth_shared.outbox import Outbox
+from smonth_shared.outbox import Outbox, Statement
 from smonth_shared.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -175,8 +175,8 @@ async def submit_tip(conn: Connection, deps: Deps, tip: TipSubmission) -> dict[s
     tip_id, receipt_code = uuid4(), domain.new_receipt_code()
     named = tip.contact is not None and tip.contact.named
     contact = tip.contact.model_dump_json(exclude_none=True) if tip.contact and named else None
-    await repository.insert_tip(
-        conn, tip_id=tip_id, campaign=campaign.id, tip=tip,
+    tip_row = repository.new_tip(
+        tip_id=tip_id, campaign=campaign.id, tip=tip,
         contact_encrypted=deps.cipher.encrypt(contact.encode()) if contact else None,
         receipt_hash=domain.receipt_hash(receipt_code), received_at=now,
     )  # fmt: skip
@@ -184,7 +184,7 @@ async def submit_tip(conn: Connection, deps: Deps, tip: TipSubmission) -> dict[s
         tip_id=tip_id, province=tip.province, industry=tip.industry, category=tip.category,
         description=tip.description, city=tip.city, location=tip.location,
         enterprise=tip.enterprise, occurred_on=tip.occurred_on, received_at=now, named=named,
-    ), subject=tip.province)  # fmt: skip
+    ), subject=tip.province, state=tip_row)  # fmt: skip
     return {"id": str(tip_id), "tip_id": str(tip_id), "receipt_code": receipt_code,
             "status": "received"}  # fmt: skip
 
@@ -264,7 +264,9 @@ async def _tip(conn: Connection, tip_id: UUID, *, for_update: bool = False) -> A
     return tip
 
 
-async def _announce(conn: Connection, deps: Deps, payload: Payload, *, subject: str) -> None:
+async def _announce(
+    conn: Connection, deps: Deps, payload: Payload, *, subject: str, state: Statement | None = None
+) -> None:
     event = new_event(payload, source=deps.source, time=deps.clock.now(),
                       campaign=deps.campaign.id, subject=subject)  # fmt: skip
-    await deps.outbox.add(conn, event)
+    await deps.outbox.add(conn, event, state=state)

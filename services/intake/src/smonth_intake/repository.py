@@ -20,6 +20,7 @@ from smonth_intake.models import (
 from smonth_shared.campaign import Unit
 from smonth_shared.db import Connection
 from smonth_shared.events import AttachedFile
+from smonth_shared.outbox import Statement
 
 
 async def lock(conn: Connection, name: str) -> None:
@@ -221,16 +222,18 @@ async def insert_material(
 # --- tips ----------------------------------------------------------------------------------
 
 
-async def insert_tip(
-    conn: Connection, *, tip_id: UUID, campaign: str, tip: TipSubmission,
-    contact_encrypted: bytes | None, receipt_hash: bytes, received_at: datetime,
-) -> None:  # fmt: skip
-    await conn.execute(
+def new_tip(
+    *, tip_id: UUID, campaign: str, tip: TipSubmission, contact_encrypted: bytes | None,
+    receipt_hash: bytes, received_at: datetime,
+) -> Statement:  # fmt: skip
+    """The tip's row, written with its event (Outbox.add): a tip is one statement."""
+    return Statement(
         "INSERT INTO tips (tip_id, campaign, province, industry, category, description, city,"
         " location, enterprise, occurred_on, contact_encrypted, receipt_hash, received_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        tip_id, campaign, tip.province, tip.industry, tip.category, tip.description, tip.city,
-        tip.location, tip.enterprise, tip.occurred_on, contact_encrypted, receipt_hash, received_at,
+        " VALUES ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+        (tip_id, campaign, tip.province, tip.industry, tip.category, tip.description, tip.city,
+         tip.location, tip.enterprise, tip.occurred_on, contact_encrypted, receipt_hash,
+         received_at),
     )  # fmt: skip
 
 
@@ -267,8 +270,11 @@ async def record_contact_read(conn: Connection, tip_id: UUID, read_by: str, at: 
 
 async def count_request(conn: Connection | asyncpg.Pool, bucket: str, window: datetime) -> int:
     """This request's number within its window; the first of a window sweeps old windows."""
+    # Committed without waiting for the disk: a crash may forget the last counts, never a tip,
+    # and the request is not held for a flush of its own (the tip's commit is flushed).
     hits = await _int(conn.fetchval(
-        "INSERT INTO request_rate (bucket, window_start, hits) VALUES ($1, $2, 1)"
+        "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true))"
+        " INSERT INTO request_rate (bucket, window_start, hits) SELECT $1, $2, 1 FROM unflushed"
         " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = request_rate.hits + 1"
         " RETURNING hits",
         bucket, window,
