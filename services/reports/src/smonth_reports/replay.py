@@ -13,6 +13,7 @@ service would show. The service must be stopped meanwhile (its consumer would wr
 tables being rebuilt): the replay refuses while the consumer group has members.
 """
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -98,39 +99,79 @@ async def _apply_all(
 ) -> tuple[int, int]:  # fmt: skip
     total = sum(end[tp] - begin[tp] for tp in end)
     position = dict(begin)
-    applied = skipped = 0
     last_progress = time.monotonic()
-    while any(position[tp] < end[tp] for tp in end):
-        pending = [tp for tp in end if position[tp] < end[tp]]
-        batches = await consumer.getmany(*pending, timeout_ms=500)
-        values = []
-        for tp, records in batches.items():
-            values += [record.value or b"" for record in records if record.offset < end[tp]]
-            position[tp] = min(end[tp], await consumer.position(tp))
-        done = await _apply_batch(conn, inbox, values)
-        applied, skipped = applied + done, skipped + len(values) - done
-        if batches:
-            last_progress = time.monotonic()
-        elif time.monotonic() - last_progress > STALL_SECONDS:
-            raise ReplayRefused(f"the broker stopped giving records before the end of {pending}")
-        if progress:
-            progress(sum(position[tp] - begin[tp] for tp in end), total)
+    writes = _WritesBehindReads(conn, inbox)
+    try:
+        while any(position[tp] < end[tp] for tp in end):
+            pending = [tp for tp in end if position[tp] < end[tp]]
+            batches = await consumer.getmany(*pending, timeout_ms=500)
+            values = []
+            for tp, records in batches.items():
+                values += [record.value or b"" for record in records if record.offset < end[tp]]
+                position[tp] = min(end[tp], await consumer.position(tp))
+            await writes.apply(len(values), _readable(values))
+            if batches:
+                last_progress = time.monotonic()
+            elif time.monotonic() - last_progress > STALL_SECONDS:
+                raise ReplayRefused(
+                    f"the broker stopped giving records before the end of {pending}"
+                )
+            if progress:
+                progress(sum(position[tp] - begin[tp] for tp in end), total)
+        await writes.settle()
+    except BaseException:
+        await writes.abandon()
+        raise
     if progress:
         progress(total, total)
-    return applied, skipped
+    return writes.applied, writes.skipped
 
 
-async def _apply_batch(conn: Connection, inbox: Inbox, values: list[bytes]) -> int:
-    """As the live consumer would, a fetched batch at once: skip the unreadable (it was
-    dead-lettered), the repeated (the inbox) and types reports has no effect for. Should the
-    batch fail, event by event, so that only the failing one is left out. Returns how many took
-    effect."""
+class _WritesBehindReads:
+    """Batches applied in order, one at a time on the one connection, each while the next is
+    fetched and read: the database's time and the replay's own overlap."""
+
+    def __init__(self, conn: Connection, inbox: Inbox) -> None:
+        self.conn, self.inbox = conn, inbox
+        self.applied = self.skipped = 0
+        self._writing: asyncio.Task[int] | None = None
+        self._read = 0
+
+    async def apply(self, read: int, events: list[ReadEvent]) -> None:
+        """Once the batch before has been applied: `events`, of the `read` records fetched."""
+        await self.settle()
+        self._writing = asyncio.create_task(_apply_batch(self.conn, self.inbox, events))
+        self._read = read
+
+    async def settle(self) -> None:
+        if self._writing is not None:
+            done = await self._writing
+            self._writing = None
+            self.applied, self.skipped = self.applied + done, self.skipped + self._read - done
+
+    async def abandon(self) -> None:
+        """Nothing may go on writing once the replay's transaction is given up."""
+        if self._writing is not None:
+            self._writing.cancel()
+            await asyncio.gather(self._writing, return_exceptions=True)
+
+
+def _readable(values: list[bytes]) -> list[ReadEvent]:
+    """What the live consumer would apply: not the unreadable (it was dead-lettered), nor types
+    reports has no effect for."""
     events = []
     for value in values:
         with contextlib.suppress(ValidationError):
             event = read_event(value)
             if event.type in BATCH_EFFECTS:
                 events.append(event)
+    return events
+
+
+async def _apply_batch(conn: Connection, inbox: Inbox, events: list[ReadEvent]) -> int:
+    """As the live consumer would, a fetched batch at once, skipping the repeated (the inbox).
+    Should the batch fail, event by event, so that only the failing one is left out. Returns
+    how many took effect."""
     if not events:
         return 0
     try:
