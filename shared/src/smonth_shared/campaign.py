@@ -266,7 +266,7 @@ class Campaign(_Data):
             raise _Problems(problems)
         return self
 
-    @property
+    @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 

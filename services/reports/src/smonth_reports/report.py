@@ -3,6 +3,7 @@ every format is rendered; no I/O here."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from smonth_reports import domain
@@ -15,8 +16,14 @@ from smonth_shared.campaign import Campaign
 class Report:
     campaign: Campaign
     summary: dict[str, Any]  # the JSON of CONTRACT.md, communique included
-    tables: tuple[Table, ...]
     communique: tuple[tuple[Role, str], ...]  # the summary's "communique", paragraph by paragraph
+    model: domain.ReadModel
+    now: datetime
+
+    @cached_property
+    def tables(self) -> tuple[Table, ...]:
+        """Made when a format shows them: the JSON summary, most asked for, does not."""
+        return tuple(tables(self.campaign, self.model, self.now))
 
     @property
     def as_of(self) -> datetime:
@@ -40,4 +47,4 @@ def build_report(campaign: Campaign, model: domain.ReadModel, now: datetime) -> 
     after_tips = [key for key, _ in items].index("tips") + 1
     summary = dict([*items[:after_tips], ("communique", "\n".join(t for _, t in parts)),
                     *items[after_tips:]])  # fmt: skip
-    return Report(campaign, summary, tuple(tables(campaign, model, now)), parts)
+    return Report(campaign, summary, parts, model, now)

@@ -1,8 +1,9 @@
 """Every format of the national summary, rendered from one `Report`."""
 
-import json
 from dataclasses import dataclass
 from typing import Literal
+
+import orjson
 
 from smonth_reports.formats import delimited, page, pdf, xlsx
 from smonth_reports.report import Report
@@ -32,7 +33,7 @@ def render(
     match format:
         case "json":
             body = report.to_json(detail=detail)
-            content = json.dumps(body, ensure_ascii=False, indent=1).encode()
+            content = orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
         case "xlsx":
             content = xlsx.render(report)
         case "csv":
