@@ -1,6 +1,5 @@
 """The composition root of reports."""
 
-import gc
 from importlib.resources import files
 
 from fastapi import FastAPI
@@ -21,7 +20,7 @@ from smonth_shared.events import (
     TIP,
     read_event,
 )
-from smonth_shared.runtime import Runtime
+from smonth_shared.runtime import Runtime, freeze_start_up_objects
 
 MIGRATIONS = files("smonth_reports") / "migrations"
 CONSUMED_TOPICS = tuple(
@@ -43,11 +42,7 @@ def build(settings: ReportsSettings) -> FastAPI:
         base_url=settings.base_url,
     )  # fmt: skip
     runtime.background("publish-on-schedule", lambda: publisher.publish_on_schedule(campaign))
-    # What is made by now (modules, the app, the campaign) lives as long as the process: frozen,
-    # the collector stops scanning it again at each full collection, which the consumer's
-    # batches of parsed events set off every few batches.
-    gc.collect()
-    gc.freeze()
+    freeze_start_up_objects()
     return runtime.http_app(
         title="safety-month reports",
         description="The national summary of the campaign, built from every event: JSON, "

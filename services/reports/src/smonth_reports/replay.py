@@ -15,7 +15,6 @@ tables being rebuilt): the replay refuses while the consumer group has members.
 
 import asyncio
 import contextlib
-import gc
 import logging
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from smonth_reports.repository import READ_MODEL_TABLES, tips_tallied_at_the_end
 from smonth_shared.consumer import Inbox, apply_batch
 from smonth_shared.db import Connection, migrate
 from smonth_shared.events import ReadEvent, read_event
+from smonth_shared.runtime import freeze_start_up_objects
 from smonth_shared.topics import ensure_topics
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,7 @@ async def replay(
     """Rebuild the read model from `topics` (those the service consumes), calling `progress` as
     it goes; refuses (ReplayRefused) while the service is consuming."""
     started = time.monotonic()
-    # What is made by now outlives the replay: frozen, the collector stops scanning it again at
-    # each full collection, which a million parsed events set off hundreds of times.
-    gc.collect()
-    gc.freeze()
+    freeze_start_up_objects()
     await migrate(settings.database_url, settings.db_schema, MIGRATIONS)
     await ensure_topics(settings.kafka_bootstrap_servers)
     partitions = await _partitions_when_idle(settings, topics)
