@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, Literal
 
 from smonth_reports.chinese import cn_amount
@@ -23,6 +24,7 @@ SummaryStatus = Literal["on_time", "late", "missing"]
 class ReadModel:
     """What the consumers recorded for one campaign, as rows keyed the way the summary needs."""
 
+    version: int = 0  # of the whole read model (migration 004): equal versions, equal rows
     progress: Mapping[str, Row] = field(default_factory=dict)  # unit → as_of, indicators
     liaisons: Mapping[str, Row] = field(default_factory=dict)  # unit → the liaison
     summaries: Mapping[str, Row] = field(default_factory=dict)  # unit → receipts, on_time
@@ -47,28 +49,36 @@ def indicator_values(campaign: Campaign, snapshot: Row | None) -> dict[str, int 
 
 
 def totals_of(campaign: Campaign, model: ReadModel, units: Iterable[str]) -> dict[str, int]:
-    totals = Counter({code: 0 for code in campaign.indicator_codes})
+    codes = campaign.indicator_codes
+    totals = dict.fromkeys(codes, 0)
     for unit in units:
-        for code, value in indicator_values(campaign, model.progress.get(unit)).items():
-            totals[code] += value or 0
-    return dict(totals)
+        if snapshot := model.progress.get(unit):
+            reported = snapshot["indicators"]
+            for code in codes:
+                totals[code] += reported.get(code) or 0
+    return totals
 
 
 def units_of(campaign: Campaign, kind: UnitKind | None = None) -> list[str]:
     return [u.code for u in campaign.units if kind is None or u.kind == kind]
 
 
-def month_status(campaign: Campaign, month: str, row: Row | None, now: datetime) -> MonthStatus:
-    """met from exposure's own verdict; otherwise missed once the month is over by the clock,
-    unmet while it runs, pending before it starts."""
+def month_status(month: str, row: Row | None, today: date) -> MonthStatus:
+    """met from exposure's own verdict; otherwise missed once the month is over by the clock
+    (`today` in the campaign's time zone), unmet while it runs, pending before it starts."""
     if row is not None and row["status"] == "met":
         return "met"
-    first = date.fromisoformat(f"{month}-01")
-    after = _next_month(first)
-    today = now.astimezone(campaign.tz).date()
+    first, after = _month_span(month)
     if today >= after or (row is not None and row["closed"]):
         return "missed"
     return "unmet" if today >= first else "pending"
+
+
+@cache
+def _month_span(month: str) -> tuple[date, date]:
+    """The first day of `month` (YYYY-MM) and of the month after it."""
+    first = date.fromisoformat(f"{month}-01")
+    return first, _next_month(first)
 
 
 def exposure_matrix(
@@ -76,11 +86,12 @@ def exposure_matrix(
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """province → month → {status, cases}."""
     rows = {(r["province"], r["month"]): r for r in model.compliance}
+    today = now.astimezone(campaign.tz).date()
     return {
         p.code: {
             month: {
-                "status": month_status(campaign, month, rows.get((p.code, month)), now),
-                "cases": rows[(p.code, month)]["cases_counted"] if (p.code, month) in rows else 0,
+                "status": month_status(month, row := rows.get((p.code, month)), today),
+                "cases": row["cases_counted"] if row is not None else 0,
             }
             for month in campaign.exposure_months
         }
