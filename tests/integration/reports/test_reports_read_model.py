@@ -2,12 +2,18 @@
 
 import io
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+import orjson
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+
+from smonth_reports.formats import render
+from smonth_reports.report import build_report
+from smonth_reports.repository import read_model
+from smonth_shared.campaign import load_campaign
 
 pytestmark = pytest.mark.integration
 
@@ -107,3 +113,24 @@ async def test_every_format_comes_out_of_the_service_with_the_figures_of_its_jso
         lines = answer.content.decode("utf-8-sig").splitlines()
         assert len(lines) == len(detail["tables"][name]["rows"]) + 1
     assert wrong_table.status_code == 422
+
+
+async def test_a_summary_asked_again_in_the_same_second_shows_every_write_made_meanwhile(
+    reports: Any,
+) -> None:
+    """The service keeps the summary while the read model's version stands; a write from
+    anywhere (here: straight into the tables, as another replica's consumer writes) moves it.
+    The clock stands still, so only the version can tell the kept summary from a new one."""
+    campaign = load_campaign("2021")
+    async with reports.running():
+        shown = [await reports.summary()]
+        for event in reports.a_campaign_in_brief():
+            await reports.record(event)
+            shown.append(await reports.summary())
+            async with reports.pool.acquire() as conn:
+                model = await read_model(conn, campaign.id, campaign.time_zone)
+            as_of = datetime.fromisoformat(shown[-1]["as_of"])
+            fresh = orjson.loads(render(build_report(campaign, model, as_of), "json").content)
+            assert shown[-1] == fresh, f"after {event.type}"
+    assert len({item["as_of"] for item in shown}) == 1
+    assert shown[-1]["tips"]["received"] == 3 and shown[-1]["reminders"]["failed"] == 1

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from smonth_reports import repository
-from smonth_reports.domain import publication_triggers
+from smonth_reports.domain import ReadModel, publication_triggers
 from smonth_reports.formats import MEDIA_TYPES, Format, render
 from smonth_reports.report import Report, build_report
 from smonth_reports.tables import TABLE_NAMES
@@ -35,25 +35,41 @@ ARTIFACTS: tuple[tuple[str, Format, str], ...] = (
 )  # fmt: skip
 
 
+@dataclass
+class Kept:
+    """A campaign's read model as last read, and the report last built from it."""
+
+    model: ReadModel
+    report: Report | None = None
+
+
 @dataclass(frozen=True)
 class Publisher:
     started_pool: Callable[[], asyncpg.Pool]  # the service's pool, which exists once it started
     outbox: Outbox
     clock: Clock
     base_url: str
+    _kept: dict[str, Kept] = field(default_factory=dict, init=False, compare=False)
 
     @property
     def pool(self) -> asyncpg.Pool:
         return self.started_pool()
 
     async def report(self, campaign: Campaign) -> Report:
-        """The summary now, read in one snapshot so that its parts agree with each other."""
-        async with (
-            self.pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
-            model = await repository.read_model(conn, campaign.id, campaign.time_zone)
-        return build_report(campaign, model, self.clock.now())
+        """The summary now, to the second, read in one snapshot so that its parts agree with each
+        other. The read model is read again only when its version moved (any replica's write
+        moves it), and the report built again only then or in a new second: polled back to back,
+        the summary costs one small query, not nine and the building."""
+        now = self.clock.now().replace(microsecond=0)
+        async with self.pool.acquire() as conn:
+            kept = self._kept.get(campaign.id)
+            if kept is None or kept.model.version != await repository.read_model_version(conn):
+                async with conn.transaction(isolation="repeatable_read", readonly=True):
+                    model = await repository.read_model(conn, campaign.id, campaign.time_zone)
+                kept = self._kept[campaign.id] = Kept(model)
+        if kept.report is None or kept.report.now != now:
+            kept.report = build_report(campaign, kept.model, now)
+        return kept.report
 
     async def publish(
         self, campaign: Campaign, *, trigger: str, moment: datetime | None = None

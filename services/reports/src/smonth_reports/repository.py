@@ -322,6 +322,14 @@ def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
+async def read_model_version(conn: Connection) -> int:
+    """Counts every write to what the summary reads (migration 004)."""
+    version = await conn.fetchval("SELECT version FROM read_model_version")
+    if version is None:
+        raise RuntimeError("migration 004 makes the version's one row, and nothing deletes it")
+    return version
+
+
 async def read_model(conn: Connection, campaign: str, time_zone: str) -> ReadModel:
     """Everything the summary is built from; call inside one repeatable-read transaction so that
     the parts agree with each other."""
@@ -331,6 +339,7 @@ async def read_model(conn: Connection, campaign: str, time_zone: str) -> ReadMod
 
     progress = await rows("SELECT unit, as_of, indicators FROM progress WHERE campaign = $1")
     return ReadModel(
+        version=await read_model_version(conn),
         progress={r["unit"]: {**r, "indicators": json.loads(r["indicators"])} for r in progress},
         liaisons={r["unit"]: r for r in await rows(
             "SELECT unit, name, position, office_phone, mobile, email, designated_at"
