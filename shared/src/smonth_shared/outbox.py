@@ -102,12 +102,13 @@ SELECT pg_notify($2, '') WHERE EXISTS (SELECT FROM added)
 
 def new_producer(bootstrap_servers: str, **overrides: object) -> AIOKafkaProducer:
     """The producer every service uses: idempotent and fully acknowledged, so order per key holds
-    across retries."""
+    across retries. No linger: the relay sends a whole batch read from its table before the
+    producer's sender runs, so waiting for more records would only delay each event."""
     settings: dict[str, object] = {
         "bootstrap_servers": bootstrap_servers,
         "acks": "all",
         "enable_idempotence": True,
-        "linger_ms": 5,
+        "linger_ms": 0,
         "max_batch_size": 256 * 1024,
         "request_timeout_ms": 15000,
         "compression_type": None,
