@@ -10,7 +10,6 @@ import asyncpg
 import httpx
 import pytest
 import schemathesis
-from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -131,7 +130,7 @@ async def processor(module_intake: Any) -> AsyncIterator[tuple[EventProcessor, A
                                      server_settings={"search_path": "intake"})  # fmt: skip
     assert pool is not None
     deps = Deps(campaign=load_campaign("2021"), clock=SimulatedClock(settings.clock_start, speed=1),
-                outbox=Outbox("intake"), cipher=Fernet(settings.tip_contact_key.encode()))  # fmt: skip
+                outbox=Outbox("intake"), cipher=settings.contact_cipher())  # fmt: skip
     dead = CollectedDeadLetters()
     processor = EventProcessor(
         consumer="fuzz", pool=pool, dead_letters=dead,  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 
 from smonth_intake import subscribers
 from smonth_intake.handlers import Deps
@@ -36,7 +36,7 @@ class FakeHandler:
 def deps() -> Deps:
     return Deps(
         campaign=load_campaign("2021"), clock=SimulatedClock(datetime(2021, 6, 20, tzinfo=UTC), speed=1),
-        outbox=Outbox("intake"), cipher=Fernet(Fernet.generate_key()),
+        outbox=Outbox("intake"), cipher=MultiFernet([Fernet(Fernet.generate_key())]),
     )  # fmt: skip
 
 

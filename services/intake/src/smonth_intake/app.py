@@ -6,7 +6,6 @@ from functools import cache
 from importlib.resources import files
 
 import asyncpg
-from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
 from smonth_intake import api, forms, handlers, subscribers
@@ -30,7 +29,7 @@ def build(settings: IntakeSettings) -> FastAPI:
     def deps() -> handlers.Deps:
         return handlers.Deps(
             campaign=campaign, clock=runtime.clock, outbox=runtime.outbox,
-            cipher=Fernet(settings.tip_contact_key.encode()),
+            cipher=settings.contact_cipher(),
         )  # fmt: skip
 
     runtime.consume(

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from cryptography.fernet import Fernet, MultiFernet
 from pydantic import Field, field_validator
 
 from smonth_shared.events import INBOUND
@@ -11,7 +12,9 @@ class IntakeSettings(ServiceSettings):
     http_port: int = 8001
     tip_contact_key: str = Field(
         default="",
-        description="Fernet key (urlsafe base64 of 32 bytes) encrypting tipsters' contact details.",
+        description="Fernet keys (urlsafe base64 of 32 bytes) encrypting tipsters' contact "
+        "details, comma-separated: the first encrypts, each decrypts. To rotate, put a new key "
+        "first, run `python -m smonth_intake rotate-contact-key`, then drop the old one.",
     )
     blob_dir: Path = Field(default=Path(".run/blobs"), description="Where uploaded files are kept.")
     tip_rate_per_minute: int = Field(
@@ -35,10 +38,19 @@ class IntakeSettings(ServiceSettings):
     @field_validator("tip_contact_key")
     @classmethod
     def _refuse_missing_key(cls, value: str) -> str:
-        if len(value) != 44:
-            raise ValueError(
-                "TIP_CONTACT_KEY must be a Fernet key (44 characters of urlsafe base64); "
-                "make one with: python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())'"
-            )
-        return value
+        keys = [key.strip() for key in value.split(",")]
+        for position, key in enumerate(keys, start=1):
+            try:
+                Fernet(key.encode())
+            except ValueError:
+                raise ValueError(
+                    f"TIP_CONTACT_KEY: key {position} of {len(keys)} is not a Fernet key (44 "
+                    "characters of urlsafe base64; keys are separated by commas); make one with: "
+                    "python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'"
+                ) from None
+        return ",".join(keys)
+
+    def contact_cipher(self) -> MultiFernet:
+        """Encrypts with the first key, decrypts with any."""
+        return MultiFernet([Fernet(key.encode()) for key in self.tip_contact_key.split(",")])

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import MultiFernet
 
 from smonth_intake import domain, repository
 from smonth_intake.models import (
@@ -50,7 +50,7 @@ class Deps:
     campaign: Campaign
     clock: Clock
     outbox: Outbox
-    cipher: Fernet
+    cipher: MultiFernet
     source: str = "intake"
     units: repository.UnitCache = field(default_factory=repository.UnitCache)
 

@@ -261,6 +261,23 @@ async def resolve_tip(
     )  # fmt: skip
 
 
+async def contacts_after(conn: Connection, after: UUID | None, limit: int) -> list[asyncpg.Record]:
+    """The next stored contacts in the order of their tips, from after the tip `after`."""
+    return await conn.fetch(
+        "SELECT tip_id, contact_encrypted FROM tips WHERE contact_encrypted IS NOT NULL"
+        " AND ($1::uuid IS NULL OR tip_id > $1) ORDER BY tip_id LIMIT $2",
+        after, limit,
+    )  # fmt: skip
+
+
+async def replace_contacts(conn: Connection, contacts: list[tuple[UUID, bytes]]) -> None:
+    await conn.execute(
+        "UPDATE tips SET contact_encrypted = c.token"
+        " FROM unnest($1::uuid[], $2::bytea[]) AS c(tip_id, token) WHERE tips.tip_id = c.tip_id",
+        [tip_id for tip_id, _ in contacts], [token for _, token in contacts],
+    )  # fmt: skip
+
+
 async def record_contact_read(conn: Connection, tip_id: UUID, read_by: str, at: datetime) -> None:
     await conn.execute(
         "INSERT INTO tip_contact_reads (tip_id, read_by, read_at) VALUES ($1, $2, $3)",
