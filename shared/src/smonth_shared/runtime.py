@@ -11,10 +11,10 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from importlib.resources.abc import Traversable
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
@@ -32,6 +32,7 @@ from smonth_shared.consumer import (
     DeadLetters,
     Effect,
     EventProcessor,
+    OffsetCommits,
     Parse,
     Record,
 )
@@ -78,6 +79,7 @@ class Runtime:
         self._processors: list[EventProcessor] = []
         self._jobs: list[tuple[str, BackgroundJob]] = []
         self._consumed_topics: set[str] = set()
+        self._offset_commits: list[OffsetCommits] = []
         self.relay: OutboxRelay | None = None
 
     @property
@@ -111,9 +113,12 @@ class Runtime:
             """The processor reads the records' values itself: faststream's own decoding would
             make a message of each record and parse its JSON, only for it to be dropped."""
 
+        commits = OffsetCommits(f"{self.name} consumer")
+        self._offset_commits.append(commits)
+
         @self.broker.subscriber(
             *topics, group_id=group, batch=True, max_records=max_records, batch_timeout_ms=100,
-            ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL, auto_offset_reset="earliest",
             title=f"{group}:{','.join(topics)}", decoder=undecoded,
         )  # fmt: skip
         async def on_records(message: KafkaMessage) -> None:
@@ -122,7 +127,13 @@ class Runtime:
             by_topic = collections.Counter(record.topic for record in records)
             for topic, count in by_topic.items():
                 EVENTS_CONSUMED.labels(self.name, topic).inc(count)
-            await processor().process(records)
+            try:
+                await processor().process(records)
+            except Exception:
+                await message.nack()  # fetched again, from the first record of each partition
+                raise
+            # faststream types the consumer by the two methods it calls; it is aiokafka's.
+            commits.processed(cast(AIOKafkaConsumer, message.consumer), records)
 
     def background(self, name: str, job: BackgroundJob) -> None:
         """A job that runs for the life of the service (restarted with back-off if it fails)."""
@@ -205,11 +216,16 @@ class Runtime:
         finally:
             await _cancel_all(tasks, f"{self.name}: background tasks")
             # Each step bounded: a stop must end even when the broker or the database is away.
+            await _bounded(self._flush_offset_commits(), f"{self.name}: offset commits")
             await _bounded(self.broker.stop(), f"{self.name}: subscribers")
             await _bounded(producer.stop(), f"{self.name}: producer")
             if not await _bounded(self.pool.close(), f"{self.name}: database pool"):
                 self.pool.terminate()
             log.info("%s stopped", self.name)
+
+    async def _flush_offset_commits(self) -> None:
+        for commits in self._offset_commits:
+            await commits.flush()
 
     async def _connect_broker(self, producer: AIOKafkaProducer) -> None:
         """The service answers HTTP (and keeps writing its outbox) while the broker is away."""

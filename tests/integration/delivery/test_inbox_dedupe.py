@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from smonth_shared.consumer import DeadLetters, EventProcessor, Inbox, Record
+from smonth_shared.consumer import DeadLetters, EventProcessor, Inbox, OffsetCommits, Record
 from smonth_shared.events import Envelope
 from tests.integration.delivery.delivery_kit import case_event, create_topic
 
@@ -127,3 +127,29 @@ async def _next_batch(consumer: AIOKafkaConsumer) -> list[Record]:
         if batches:
             return [Record.of(record) for batch in batches.values() for record in batch]
     raise AssertionError("nothing delivered within 10 s")
+
+
+async def test_the_offsets_of_processed_batches_are_committed_while_the_next_is_fetched(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka_bootstrap: str, unique_topic: str
+) -> None:
+    await create_topic(kafka_bootstrap, unique_topic, 2)
+    for n in range(6):
+        await producer.send_and_wait(
+            unique_topic, case_event("44", f"thing {n}").to_bytes(), partition=n % 2
+        )
+    member = await _group_member(kafka_bootstrap, unique_topic, f"test.{uuid.uuid4().hex[:8]}")
+    commits = OffsetCommits("test consumer")
+    try:
+        seen: list[Record] = []
+        while len(seen) < 6:
+            batch = await _next_batch(member)
+            await _processor(pool, producer, "reports").process(batch)
+            commits.processed(member, batch)  # returns at once: the commit runs behind
+            seen += batch
+        await commits.flush()
+        committed = [await member.committed(TopicPartition(unique_topic, p)) for p in (0, 1)]
+    finally:
+        await member.stop()
+
+    assert committed == [3, 3]
+    assert len(await _things(pool)) == 6
