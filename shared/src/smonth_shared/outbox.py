@@ -163,19 +163,21 @@ class OutboxRelay:
                 await asyncio.sleep(delay)
 
     async def publish_pending(
-        self, producer: AIOKafkaProducer, conn: Connection, marking: "Marking", after: int = 0
-    ) -> list[asyncpg.Record] | None:
+        self, producer: AIOKafkaProducer, conn: Connection, marking: "Marking", after: int = 0,
+        *, read: "asyncio.Future[list[asyncpg.Record] | None] | None" = None,
+    ) -> tuple[list[asyncpg.Record] | None, "asyncio.Future[list[asyncpg.Record] | None] | None"]:  # fmt: skip
         """One batch of the rows after sequence number `after` (those up to it are sent and being
         marked): send, wait for the acknowledgements, and have the acknowledged rows marked while
-        the relay goes on with the next batch. Returns the rows read, None while writers are in
-        flight.
+        the relay goes on with the next batch. Returns the rows read (None while writers are in
+        flight) and, after a full batch, the reading of the next one, begun while the broker
+        acknowledged this one: pass it back as `read`.
 
         Reads on the connection holding the relay's lock, so a relay whose session died fails
         here instead of publishing beside the new leader.
         """
-        rows = await self._committed_pending(conn, after)
+        rows = await (read if read is not None else self._committed_pending(conn, after))
         if rows is None:
-            return None
+            return None, None
         queued: list[tuple[asyncpg.Record, asyncio.Future[Any]]] = []
         refusal: BaseException | None = None
         for row in rows:
@@ -186,14 +188,21 @@ class OutboxRelay:
             except TRANSIENT_ERRORS as error:
                 refusal = error  # stop queueing: what follows must not overtake this row
                 break
-        results = await asyncio.gather(*(future for _, future in queued), return_exceptions=True)
-        acknowledged = [row["seq"] for (row, _), result in zip(queued, results, strict=True)
-                        if not isinstance(result, BaseException)]  # fmt: skip
-        await marking.start(acknowledged)
-        failures = [result for result in results if isinstance(result, BaseException)]
-        if refusal or failures:
-            raise refusal or failures[0]
-        return rows
+        read_next = None
+        if len(rows) == self.batch_size and refusal is None:
+            read_next = asyncio.ensure_future(self._committed_pending(conn, rows[-1]["seq"]))
+        try:
+            results = await asyncio.gather(*(f for _, f in queued), return_exceptions=True)
+            acknowledged = [row["seq"] for (row, _), result in zip(queued, results, strict=True)
+                            if not isinstance(result, BaseException)]  # fmt: skip
+            await marking.start(acknowledged)
+            failures = [result for result in results if isinstance(result, BaseException)]
+            if refusal or failures:
+                raise refusal or failures[0]
+        except BaseException:
+            await _abandon(read_next)  # what follows a row not sent is not sent either
+            raise
+        return rows, read_next
 
     async def _committed_pending(self, conn: Connection, after: int) -> list[asyncpg.Record] | None:
         """The pending rows after `after`, once this outbox's writers in flight are done (they
@@ -249,12 +258,15 @@ class OutboxRelay:
     ) -> None:
         await lock_conn.add_listener(self.channel, self._on_notify)
         marking = Marking(self.pool)
+        read_ahead = None
         try:
             after = 0
             while True:
                 # Cleared before the fetch: a notification during the batch still wakes us.
                 self._wakeup.clear()
-                rows = await self.publish_pending(producer, lock_conn, marking, after)
+                rows, read_ahead = await self.publish_pending(
+                    producer, lock_conn, marking, after, read=read_ahead
+                )
                 if rows is None:
                     continue  # writers in flight: look again at once
                 after = rows[-1]["seq"] if rows else after
@@ -265,6 +277,7 @@ class OutboxRelay:
                     after = 0
                     await self._wait_for_work(lock_conn)
         finally:
+            await _abandon(read_ahead)
             with contextlib.suppress(*TRANSIENT_ERRORS):
                 await marking.done()  # what the broker took is not sent again
             with contextlib.suppress(*TRANSIENT_ERRORS):
@@ -331,6 +344,15 @@ class Marking:
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is not None:
             await in_flight
+
+
+async def _abandon(reading: "asyncio.Future[Any] | None") -> None:
+    """A read ahead that will not be used: cancelled, and its end awaited (its connection is
+    closed with the relay's session anyway)."""
+    if reading is not None:
+        reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError, *TRANSIENT_ERRORS):
+            await reading
 
 
 async def pending_count(pool: asyncpg.Pool) -> int:
