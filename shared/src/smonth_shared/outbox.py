@@ -277,7 +277,8 @@ class OutboxRelay:
                     after = 0
                     await self._wait_for_work(lock_conn)
         finally:
-            await _abandon(read_ahead)
+            # No read ahead is left here: publish_pending abandons its own when it fails, and
+            # after a short batch (the only other way out of the loop) none was begun.
             with contextlib.suppress(*TRANSIENT_ERRORS):
                 await marking.done()  # what the broker took is not sent again
             with contextlib.suppress(*TRANSIENT_ERRORS):
