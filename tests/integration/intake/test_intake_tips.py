@@ -1,6 +1,7 @@
 """Tips from the public: anonymous, rate-limited, followed up by receipt, contact kept for the
 province, outcome reported by the province."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -189,3 +190,36 @@ async def test_a_chunked_body_over_the_limit_is_refused_with_413(intake: Any) ->
 
     assert answer.status_code == 413
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_tips_sent_at_once_are_each_stored_with_their_own_event_and_receipt(
+    start_intake: Any,
+) -> None:
+    async with start_intake(tip_rate_per_minute=1000) as intake:
+        answers = await asyncio.gather(
+            *(tip(intake, description=f"第{n}号举报：脚手架未按规定设置连墙件") for n in range(40))
+        )  # fmt: skip
+        followed = await asyncio.gather(*(
+            intake.client.post("/v1/tips/lookup", json={"receipt_code": a.json()["receipt_code"]})
+            for a in answers
+        ))  # fmt: skip
+        rows = await intake.rows("SELECT tip_id, description FROM tips")
+        events = await intake.events("tip.received")
+
+    assert [a.status_code for a in answers] == [202] * 40
+    assert [f.status_code for f in followed] == [200] * 40
+    stored = {str(row["tip_id"]): row["description"] for row in rows}
+    assert {a.json()["tip_id"]: f"第{n}号举报：脚手架未按规定设置连墙件"
+            for n, a in enumerate(answers)} == stored  # fmt: skip
+    assert sorted(e["data"]["tip_id"] for e in events) == sorted(stored)
+
+
+async def test_tips_sent_at_once_beyond_the_limit_are_refused_exactly_beyond_it(
+    start_intake: Any,
+) -> None:
+    async with start_intake(tip_rate_per_minute=5) as intake:
+        answers = await asyncio.gather(*(tip(intake) for _ in range(12)))
+        rows = await intake.rows("SELECT count(*) AS tips FROM tips")
+
+    assert sorted(a.status_code for a in answers) == [202] * 5 + [429] * 7
+    assert rows[0]["tips"] == 5

@@ -4,13 +4,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 
 from smonth_intake import domain, forms, handlers, repository
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
+from smonth_intake.grouped import Grouped
 from smonth_intake.models import (
     CaseSubmission,
     LiaisonDesignation,
@@ -35,6 +35,7 @@ UnitPath = Annotated[str, Path(min_length=2, max_length=16, pattern=r"^[A-Za-z0-
 Write = Callable[[Connection], Awaitable[dict[str, Any]]]
 RateLimit = tuple[str, str, str]  # the bucket, and what is limited in English and in Chinese
 RATE_WINDOW_SECONDS = 60
+TIP_RATE_LIMIT: RateLimit = ("tip", "tips", "提交举报")
 
 
 def client_address(request: Request) -> str:
@@ -56,6 +57,18 @@ def router(
     runtime: Runtime, settings: IntakeSettings, deps: Callable[[], handlers.Deps], store: BlobStore
 ) -> APIRouter:
     api = APIRouter(prefix="/v1", max_body_size=forms.JSON_LIMIT)
+
+    async def write_tips(tips: list[handlers.AcceptedTip]) -> list[None]:
+        async with runtime.pool.acquire() as conn:
+            await handlers.write_tips(conn, runtime.outbox, tips)
+        return [None] * len(tips)
+
+    async def count_requests(keys: list[repository.RateKey]) -> list[int]:
+        return await repository.count_requests(runtime.pool, keys)
+
+    # Keyless tips and every rate count, grouped with those of concurrent requests (grouped.py).
+    grouped_tips = Grouped("tips", write_tips)
+    grouped_counts = Grouped("request-rate", count_requests)
     secret = settings.safety_month_jwt_secret
     for_a_unit = requires(secret, "unit", "system", "admin")
     unit_or_admin = requires(secret, "unit", "admin")
@@ -65,38 +78,31 @@ def router(
     async def accept(
         request: Request, caller: str, key: str | None, body: Callable[[], dict[str, Any]],
         write: Write, *, hide: tuple[str, ...] = (), limit: RateLimit | None = None,
-        one_statement: bool = False,
     ) -> JSONResponse:  # fmt: skip
         """One transaction: the effect, its event, and the answer kept for a retried key.
 
-        A rate limit is counted on the same connection just before, outside the transaction, so
-        that a refused or invalid request still counts. A write of `one_statement` needs no
-        transaction of its own without a key: BEGIN and COMMIT would be two more round trips."""
-        async with runtime.pool.acquire() as conn:
-            if limit is not None:
-                await limit_rate(conn, request, *limit)
-            if one_statement and not key:
-                return JSONResponse(await write(conn), status_code=202)
-            async with conn.transaction():
-                fingerprint = idempotency.request_hash(request.url.path, body()) if key else ""
-                if key:
-                    earlier = await idempotency.replay(conn, caller, key, fingerprint)
-                    if earlier is not None:
-                        return JSONResponse(earlier.body, status_code=earlier.status)
-                answer = await write(conn)
-                if key:
-                    kept = {name: value for name, value in answer.items() if name not in hide}
-                    await idempotency.remember(
-                        conn, caller, key, fingerprint, idempotency.Replay(202, kept)
-                    )
+        A rate limit is counted just before, outside the transaction, so that a refused or
+        invalid request still counts."""
+        if limit is not None:
+            await limit_rate(request, *limit)
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            fingerprint = idempotency.request_hash(request.url.path, body()) if key else ""
+            if key:
+                earlier = await idempotency.replay(conn, caller, key, fingerprint)
+                if earlier is not None:
+                    return JSONResponse(earlier.body, status_code=earlier.status)
+            answer = await write(conn)
+            if key:
+                kept = {name: value for name, value in answer.items() if name not in hide}
+                await idempotency.remember(
+                    conn, caller, key, fingerprint, idempotency.Replay(202, kept)
+                )
         return JSONResponse(answer, status_code=202)
 
-    async def limit_rate(
-        conn: Connection | asyncpg.Pool, request: Request, bucket: str, what: str, what_zh: str
-    ) -> None:
+    async def limit_rate(request: Request, bucket: str, what: str, what_zh: str) -> None:
         """Passes once the client's address is within its requests per minute (else 429)."""
         window, retry_after = domain.rate_window(runtime.clock.now(), RATE_WINDOW_SECONDS)
-        hits = await repository.count_request(conn, f"{bucket}:{client_address(request)}", window)
+        hits = await grouped_counts((f"{bucket}:{client_address(request)}", window))
         if hits > settings.tip_rate_per_minute:
             raise domain.too_many(settings.tip_rate_per_minute, retry_after, what, what_zh)
 
@@ -185,12 +191,18 @@ def router(
     async def submit_tip(
         request: Request, tip: TipSubmission, idempotency_key: IdempotencyKey = None
     ) -> JSONResponse:
-        # The receipt code is shown once and stored nowhere in clear, not even for a replay.
-        return await accept(
-            request, f"ip:{client_address(request)}", idempotency_key,
-            lambda: tip.model_dump(mode="json"), lambda conn: handlers.submit_tip(conn, deps(), tip),
-            hide=("receipt_code",), limit=("tip", "tips", "提交举报"), one_statement=True,
-        )  # fmt: skip
+        if idempotency_key:
+            # The receipt code is shown once and stored nowhere in clear, not even for a replay.
+            return await accept(
+                request, f"ip:{client_address(request)}", idempotency_key,
+                lambda: tip.model_dump(mode="json"),
+                lambda conn: handlers.submit_tip(conn, deps(), tip),
+                hide=("receipt_code",), limit=TIP_RATE_LIMIT,
+            )  # fmt: skip
+        await limit_rate(request, *TIP_RATE_LIMIT)
+        accepted = await handlers.accept_tip(runtime.pool, deps(), tip)
+        await grouped_tips(accepted)
+        return JSONResponse(accepted.answer, status_code=202)
 
     @api.post("/tips/lookup", tags=["tips"],
               summary="Follow up a tip with its receipt code: status and public reply")  # fmt: skip
@@ -198,8 +210,8 @@ def router(
         request: Request, lookup: TipLookup, idempotency_key: IdempotencyKey = None
     ) -> dict[str, Any]:
         # A read: the same key always gets the same answer, so the key needs no record.
+        await limit_rate(request, "lookup", "lookups", "查询")
         async with runtime.pool.acquire() as conn:
-            await limit_rate(conn, request, "lookup", "lookups", "查询")
             return await handlers.look_up_tip(conn, lookup)
 
     @api.get("/tips/{tip_id}/contact", tags=["tips"],

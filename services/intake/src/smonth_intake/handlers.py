@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 from cryptography.fernet import MultiFernet
 
 from smonth_intake import domain, repository
@@ -30,6 +31,7 @@ from smonth_shared.db import Connection
 from smonth_shared.events import (
     AttachedFile,
     CaseReported,
+    Envelope,
     LiaisonDesignated,
     MaterialSubmitted,
     Payload,
@@ -168,25 +170,54 @@ async def report_case(
     return {"id": str(case_id), "case_id": str(case_id), "status": "received"}
 
 
-async def submit_tip(conn: Connection, deps: Deps, tip: TipSubmission) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AcceptedTip:
+    """A tip that passed every rule, with its row, its event and the tipster's answer, ready to
+    be written (alone by `submit_tip`, or with others by tip_writer.TipWriter)."""
+
+    row: tuple[Any, ...]  # the columns of repository.new_tips
+    event: Envelope
+    answer: dict[str, Any]
+
+
+async def accept_tip(
+    conn: Connection | asyncpg.Pool, deps: Deps, tip: TipSubmission
+) -> AcceptedTip:
+    """Checks the tip and makes its row, event and answer; `conn` is read only for a province
+    the unit cache does not know yet."""
     campaign, now = deps.campaign, deps.clock.now()
     domain.check_province(await deps.units.unit(conn, campaign.id, tip.province), tip.province)
     domain.check_tip(tip, domain.office_today(campaign, now))
     tip_id, receipt_code = uuid4(), domain.new_receipt_code()
     named = tip.contact is not None and tip.contact.named
     contact = tip.contact.model_dump_json(exclude_none=True) if tip.contact and named else None
-    tip_row = repository.new_tip(
+    row = repository.tip_row(
         tip_id=tip_id, campaign=campaign.id, tip=tip,
         contact_encrypted=deps.cipher.encrypt(contact.encode()) if contact else None,
         receipt_hash=domain.receipt_hash(receipt_code), received_at=now,
     )  # fmt: skip
-    await _announce(conn, deps, TipReceived(
+    event = new_event(TipReceived(
         tip_id=tip_id, province=tip.province, industry=tip.industry, category=tip.category,
         description=tip.description, city=tip.city, location=tip.location,
         enterprise=tip.enterprise, occurred_on=tip.occurred_on, received_at=now, named=named,
-    ), subject=tip.province, state=tip_row)  # fmt: skip
-    return {"id": str(tip_id), "tip_id": str(tip_id), "receipt_code": receipt_code,
-            "status": "received"}  # fmt: skip
+    ), source=deps.source, time=now, campaign=campaign.id, subject=tip.province)  # fmt: skip
+    answer = {"id": str(tip_id), "tip_id": str(tip_id), "receipt_code": receipt_code,
+              "status": "received"}  # fmt: skip
+    return AcceptedTip(row, event, answer)
+
+
+async def write_tips(conn: Connection, outbox: Outbox, tips: list[AcceptedTip]) -> None:
+    """The tips' rows and their events, in one statement: a transaction of its own if the
+    caller has none."""
+    await outbox.add(
+        conn, *(t.event for t in tips), state=repository.new_tips([t.row for t in tips])
+    )
+
+
+async def submit_tip(conn: Connection, deps: Deps, tip: TipSubmission) -> dict[str, Any]:
+    accepted = await accept_tip(conn, deps, tip)
+    await write_tips(conn, deps.outbox, [accepted])
+    return accepted.answer
 
 
 async def look_up_tip(conn: Connection, lookup: TipLookup) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 import json
 import time
+from collections import Counter
 from collections.abc import Awaitable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -48,7 +49,9 @@ class UnitCache:
         self.seconds = seconds
         self._found: dict[tuple[str, str], tuple[float, RegisteredUnit]] = {}
 
-    async def unit(self, conn: Connection, campaign: str, code: str) -> RegisteredUnit | None:
+    async def unit(
+        self, conn: Connection | asyncpg.Pool, campaign: str, code: str
+    ) -> RegisteredUnit | None:
         now = time.monotonic()
         kept = self._found.get((campaign, code))
         if kept is not None and now - kept[0] < self.seconds:
@@ -222,19 +225,29 @@ async def insert_material(
 # --- tips ----------------------------------------------------------------------------------
 
 
-def new_tip(
+def tip_row(
     *, tip_id: UUID, campaign: str, tip: TipSubmission, contact_encrypted: bytes | None,
     receipt_hash: bytes, received_at: datetime,
-) -> Statement:  # fmt: skip
-    """The tip's row, written with its event (Outbox.add): a tip is one statement."""
-    return Statement(
-        "INSERT INTO tips (tip_id, campaign, province, industry, category, description, city,"
-        " location, enterprise, occurred_on, contact_encrypted, receipt_hash, received_at)"
-        " VALUES ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-        (tip_id, campaign, tip.province, tip.industry, tip.category, tip.description, tip.city,
-         tip.location, tip.enterprise, tip.occurred_on, contact_encrypted, receipt_hash,
-         received_at),
-    )  # fmt: skip
+) -> tuple[Any, ...]:  # fmt: skip
+    """A tip's columns, in the order of NEW_TIPS."""
+    return (tip_id, campaign, tip.province, tip.industry, tip.category, tip.description, tip.city,
+            tip.location, tip.enterprise, tip.occurred_on, contact_encrypted, receipt_hash,
+            received_at)  # fmt: skip
+
+
+NEW_TIPS = (
+    "INSERT INTO tips (tip_id, campaign, province, industry, category, description, city,"
+    " location, enterprise, occurred_on, contact_encrypted, receipt_hash, received_at)"
+    " SELECT * FROM unnest($9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[],"
+    " $14::text[], $15::text[], $16::text[], $17::text[], $18::date[], $19::bytea[],"
+    " $20::bytea[], $21::timestamptz[])"
+)
+
+
+def new_tips(rows: Sequence[tuple[Any, ...]]) -> Statement:
+    """The tips' rows, written with their events (Outbox.add): any number of tips is one
+    statement."""
+    return Statement(NEW_TIPS, tuple(list(column) for column in zip(*rows, strict=True)))
 
 
 async def tip_by_receipt(conn: Connection, receipt_hash: bytes) -> asyncpg.Record | None:
@@ -285,23 +298,35 @@ async def record_contact_read(conn: Connection, tip_id: UUID, read_by: str, at: 
     )  # fmt: skip
 
 
-async def count_request(conn: Connection | asyncpg.Pool, bucket: str, window: datetime) -> int:
-    """This request's number within its window; the first of a window sweeps old windows."""
+RateKey = tuple[str, datetime]  # a client's bucket and the start of its window
+
+
+async def count_requests(conn: Connection | asyncpg.Pool, requests: list[RateKey]) -> list[int]:
+    """Each request's number within its bucket's window, in the order given (several requests
+    of one bucket count up from where it was); the first of a window sweeps old windows."""
+    counts = Counter(requests)
     # Committed without waiting for the disk: a crash may forget the last counts, never a tip,
     # and the request is not held for a flush of its own (the tip's commit is flushed).
-    hits = await _int(conn.fetchval(
+    rows = await conn.fetch(
         "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true))"
-        " INSERT INTO request_rate (bucket, window_start, hits) SELECT $1, $2, 1 FROM unflushed"
-        " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = request_rate.hits + 1"
-        " RETURNING hits",
-        bucket, window,
-    ))  # fmt: skip
-    if hits == 1:
+        " INSERT INTO request_rate (bucket, window_start, hits)"
+        " SELECT c.* FROM unflushed, unnest($1::text[], $2::timestamptz[], $3::int[]) AS c"
+        " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = request_rate.hits + EXCLUDED.hits"
+        " RETURNING bucket, window_start, hits",
+        [bucket for bucket, _ in counts], [window for _, window in counts], list(counts.values()),
+    )  # fmt: skip
+    reached = {(row["bucket"], row["window_start"]): row["hits"] for row in rows}
+    numbered = {key: reached[key] - count for key, count in counts.items()}
+    numbers = []
+    for key in requests:
+        numbered[key] += 1
+        numbers.append(numbered[key])
+    if 1 in numbers:
         await conn.execute(
             "DELETE FROM request_rate WHERE window_start < $1::timestamptz - interval '1 hour'",
-            window,
-        )
-    return hits
+            min(window for _, window in counts),
+        )  # fmt: skip
+    return numbers
 
 
 # --- cases ---------------------------------------------------------------------------------
