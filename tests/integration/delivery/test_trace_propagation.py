@@ -1,13 +1,16 @@
 """Tracing: one trace from the request through the outbox, the relay and every consumer."""
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
 from smonth_shared.consumer import DeadLetters, EventProcessor, Record
 from smonth_shared.events import Envelope
+from smonth_shared.measure import MeasuredRequests
 from smonth_shared.telemetry import tracer
 from tests.integration.delivery.delivery_kit import (
     PARTITIONS,
@@ -71,3 +74,28 @@ async def test_an_event_written_outside_any_trace_starts_its_own_at_the_relay(
     assert dict(record.headers)["traceparent"].decode().split("-")[2] == (
         f"{publish.context.span_id:016x}"
     )
+
+
+async def test_a_request_is_a_server_span_of_the_callers_trace_with_its_answer(
+    spans: InMemorySpanExporter,
+) -> None:
+    api = FastAPI()
+    api.add_middleware(MeasuredRequests, service="traced-test")
+
+    @api.get("/things/{thing}")
+    async def thing(thing: str) -> dict[str, str]:
+        return {"thing": thing}
+
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(api), base_url="http://t") as c:
+        await c.get("/things/a", headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"})
+        await c.get("/things/b")
+
+    # FastAPI makes spans of its own inside ours, named by the route's template.
+    first, second = [s for s in spans.get_finished_spans() if s.name.startswith("GET /things/")
+                     and "{" not in s.name]  # fmt: skip
+    assert (first.name, first.kind) == ("GET /things/a", SpanKind.SERVER)
+    assert f"{first.context.trace_id:032x}" == trace_id
+    assert first.parent is not None and f"{first.parent.span_id:016x}" == "00f067aa0ba902b7"
+    assert first.attributes is not None and first.attributes["http.response.status_code"] == 200
+    assert second.parent is None and f"{second.context.trace_id:032x}" != trace_id
