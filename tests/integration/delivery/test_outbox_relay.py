@@ -97,6 +97,23 @@ async def test_a_later_transaction_never_overtakes_an_earlier_one_still_open(
     assert event_ids(records) == [earlier.id, later.id]
 
 
+async def test_a_writer_long_in_flight_holds_back_neither_the_other_writers_nor_their_order(
+    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+) -> None:
+    """The relay waits for the writers in flight behind a lock they share; new writers queue
+    behind its request, so it gives way after a moment instead of stalling them too."""
+    slow, quick = case_event("44", "long in flight"), case_event("44", "written meanwhile")
+    start_relay()
+
+    async with pool.acquire() as conn, conn.transaction():
+        await add_events(conn, topic, slow)
+        await asyncio.sleep(0.5)  # the relay has asked for the lock by now
+        await asyncio.wait_for(commit_events(pool, topic, quick), timeout=5)
+    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=lambda r: len(r) >= 2)
+
+    assert event_ids(records) == [slow.id, quick.id]
+
+
 async def test_writes_succeed_while_the_broker_is_down_and_are_published_once_it_is_back(
     pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay,
     caplog: pytest.LogCaptureFixture,
