@@ -211,8 +211,12 @@ class OutboxRelay:
         writers queue behind the relay's request, so it gives way rather than stall them."""
         try:
             async with conn.transaction():
-                await conn.execute(f"SET LOCAL lock_timeout = '{WRITERS_WAIT_MS}ms'")
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self.writers_lock)
+                # One round trip: the CTE's timeout is set before the lock is asked for.
+                await conn.execute(
+                    "WITH timeout AS (SELECT set_config('lock_timeout', $2, true))"
+                    " SELECT pg_advisory_xact_lock(hashtext($1)) FROM timeout",
+                    self.writers_lock, f"{WRITERS_WAIT_MS}ms",
+                )  # fmt: skip
                 return await conn.fetch(
                     "SELECT seq, topic, key, event_type, value, headers FROM outbox"
                     " WHERE published_at IS NULL AND parked_reason IS NULL AND seq > $2"
