@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,16 +69,20 @@ class Outbox:
         self.writers_lock = writers_lock(schema)
 
     async def add(
-        self, conn: Connection, *events: Envelope, state: Statement | None = None
-    ) -> None:
+        self, conn: Connection, *events: Envelope, state: Statement | None = None,
+        traces: Sequence[dict[str, str]] | None = None,
+    ) -> None:  # fmt: skip
         """The events, and the `state` they announce if given: as one statement, a write that
-        needs nothing else is a transaction of its own, without BEGIN and COMMIT round trips."""
-        trace_headers = json.dumps(current_trace_headers())
+        needs nothing else is a transaction of its own, without BEGIN and COMMIT round trips.
+        Each event continues the current trace, or the one of its own in `traces` (events
+        written together for several requests)."""
+        if traces is None:
+            traces = [current_trace_headers()] * len(events)
         await conn.execute(
             ADD_EVENTS.format(state=f"state AS ({state.sql})," if state else ""),
             self.writers_lock, self.channel, [e.id for e in events],
             [e.topic.name for e in events], [e.subject for e in events], [e.type for e in events],
-            [e.to_bytes() for e in events], [trace_headers] * len(events),
+            [e.to_bytes() for e in events], [json.dumps(trace) for trace in traces],
             *(state.args if state else ()),
         )  # fmt: skip
 

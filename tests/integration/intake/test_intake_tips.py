@@ -2,6 +2,7 @@
 province, outcome reported by the province."""
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -223,3 +224,22 @@ async def test_tips_sent_at_once_beyond_the_limit_are_refused_exactly_beyond_it(
 
     assert sorted(a.status_code for a in answers) == [202] * 5 + [429] * 7
     assert rows[0]["tips"] == 5
+
+
+async def test_tips_written_together_each_continue_the_trace_of_their_own_request(
+    start_intake: Any,
+) -> None:
+    traces = [f"{n:032x}" for n in range(1, 13)]
+    async with start_intake(tip_rate_per_minute=1000) as intake:
+        answers = await asyncio.gather(*(
+            intake.client.post("/v1/tips", json=TIP,
+                               headers={"traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
+            for trace in traces
+        ))  # fmt: skip
+        rows = await intake.rows("SELECT value, headers FROM outbox")
+
+    continued = {json.loads(row["value"])["data"]["tip_id"]:
+                 json.loads(row["headers"])["traceparent"].split("-")[1] for row in rows}  # fmt: skip
+    assert {
+        a.json()["tip_id"]: trace for a, trace in zip(answers, traces, strict=True)
+    } == continued

@@ -10,6 +10,7 @@ one request's fault is its own error alone.
 """
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -42,7 +43,10 @@ class Grouped(Generic[Item, Result]):
         done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, done))
         if self._writer is None:
-            self._writer = asyncio.create_task(self._write_all(), name=f"grouped-{self.name}")
+            # A context of its own: the writer serves many requests, and carries none's.
+            self._writer = asyncio.create_task(
+                self._write_all(), name=f"grouped-{self.name}", context=contextvars.Context()
+            )
         return await done  # a request given up on still has its item written with the others
 
     async def _write_all(self) -> None:

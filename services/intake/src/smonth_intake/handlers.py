@@ -43,6 +43,7 @@ from smonth_shared.events import (
 )
 from smonth_shared.outbox import Outbox, Statement
 from smonth_shared.problems import Problem
+from smonth_shared.telemetry import current_trace_headers
 
 log = logging.getLogger(__name__)
 
@@ -173,11 +174,12 @@ async def report_case(
 @dataclass(frozen=True)
 class AcceptedTip:
     """A tip that passed every rule, with its row, its event and the tipster's answer, ready to
-    be written (alone by `submit_tip`, or with others by tip_writer.TipWriter)."""
+    be written: alone (`submit_tip`), or with other requests' tips (grouped.Grouped)."""
 
     row: tuple[Any, ...]  # the columns of repository.new_tips
     event: Envelope
     answer: dict[str, Any]
+    trace: dict[str, str]  # the trace context of the request, which its event continues
 
 
 async def accept_tip(
@@ -203,15 +205,16 @@ async def accept_tip(
     ), source=deps.source, time=now, campaign=campaign.id, subject=tip.province)  # fmt: skip
     answer = {"id": str(tip_id), "tip_id": str(tip_id), "receipt_code": receipt_code,
               "status": "received"}  # fmt: skip
-    return AcceptedTip(row, event, answer)
+    return AcceptedTip(row, event, answer, current_trace_headers())
 
 
 async def write_tips(conn: Connection, outbox: Outbox, tips: list[AcceptedTip]) -> None:
     """The tips' rows and their events, in one statement: a transaction of its own if the
     caller has none."""
     await outbox.add(
-        conn, *(t.event for t in tips), state=repository.new_tips([t.row for t in tips])
-    )
+        conn, *(t.event for t in tips), state=repository.new_tips([t.row for t in tips]),
+        traces=[t.trace for t in tips],
+    )  # fmt: skip
 
 
 async def submit_tip(conn: Connection, deps: Deps, tip: TipSubmission) -> dict[str, Any]:
