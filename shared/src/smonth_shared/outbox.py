@@ -76,13 +76,13 @@ class Outbox:
         needs nothing else is a transaction of its own, without BEGIN and COMMIT round trips.
         Each event continues the current trace, or the one of its own in `traces` (events
         written together for several requests)."""
-        if traces is None:
-            traces = [current_trace_headers()] * len(events)
+        encoded = ([json.dumps(trace) for trace in traces] if traces is not None
+                   else [json.dumps(current_trace_headers())] * len(events))  # fmt: skip
         await conn.execute(
             ADD_EVENTS.format(state=f"state AS ({state.sql})," if state else ""),
             self.writers_lock, self.channel, [e.id for e in events],
             [e.topic.name for e in events], [e.subject for e in events], [e.type for e in events],
-            [e.to_bytes() for e in events], [json.dumps(trace) for trace in traces],
+            [e.to_bytes() for e in events], encoded,
             *(state.args if state else ()),
         )  # fmt: skip
 
