@@ -52,6 +52,12 @@ async def create_pool(
     return pool
 
 
+async def connect(dsn: str, schema: str) -> asyncpg.Connection:
+    """A connection outside the pool (a command's, the relay's lock), on the service's schema
+    like the pool's."""
+    return await asyncpg.connect(dsn, server_settings={"search_path": schema})
+
+
 def migration_files(service_migrations: Traversable) -> list[tuple[str, str]]:
     """(name, sql) in the order to apply: the shared delivery tables first, then the service's."""
     found: list[tuple[str, str]] = []

@@ -26,7 +26,7 @@ from aiokafka.errors import (
 from opentelemetry.trace import SpanKind, set_span_in_context
 
 from smonth_shared.backoff import Backoff
-from smonth_shared.db import DATABASE_OUTAGES, Connection
+from smonth_shared.db import DATABASE_OUTAGES, Connection, connect
 from smonth_shared.events import Envelope
 from smonth_shared.telemetry import (
     context_from_headers,
@@ -307,7 +307,7 @@ class OutboxRelay:
     @contextlib.asynccontextmanager
     async def _leadership(self) -> AsyncIterator[Connection | None]:
         """Yields the connection holding the relay lock, or None while another relay has it."""
-        conn = await asyncpg.connect(self.dsn, server_settings={"search_path": self.schema})
+        conn = await connect(self.dsn, self.schema)
         try:
             held = await conn.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext($1))", f"outbox-relay:{self.schema}"

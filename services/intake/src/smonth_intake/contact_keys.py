@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from smonth_intake import repository
 from smonth_intake.config import IntakeSettings
+from smonth_shared.db import connect
 
 BATCH = 500
 
@@ -72,9 +73,7 @@ def rotate_contact_key_command(argv: list[str]) -> int:
 
 
 async def _rotate(settings: IntakeSettings) -> int:
-    conn = await asyncpg.connect(
-        settings.database_url, server_settings={"search_path": settings.db_schema}
-    )
+    conn = await connect(settings.database_url, settings.db_schema)
     try:
         return await rotate_contacts(
             conn, settings.contact_cipher(), progress=lambda done: print(f"{done} rotated…")

@@ -8,14 +8,13 @@ import argparse
 import asyncio
 from pathlib import Path
 
-import asyncpg
 from pydantic import ValidationError
 
 from smonth_intake import domain, handlers
 from smonth_intake.app import MIGRATIONS
 from smonth_intake.config import IntakeSettings
 from smonth_shared.campaign import Unit, load_campaign
-from smonth_shared.db import migrate
+from smonth_shared.db import connect, migrate
 from smonth_shared.problems import Problem
 
 
@@ -49,9 +48,7 @@ def import_units_command(argv: list[str]) -> int:
 async def _import(settings: IntakeSettings, units: list[Unit]) -> dict[str, object]:
     await migrate(settings.database_url, settings.db_schema, MIGRATIONS)
     campaign = load_campaign(settings.campaign, settings.campaign_file)
-    conn = await asyncpg.connect(
-        settings.database_url, server_settings={"search_path": settings.db_schema}
-    )
+    conn = await connect(settings.database_url, settings.db_schema)
     try:
         async with conn.transaction():
             await handlers.seed_units(conn, campaign)

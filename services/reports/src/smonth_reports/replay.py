@@ -30,7 +30,7 @@ from smonth_reports.config import ReportsSettings
 from smonth_reports.handlers import BATCH_EFFECTS, EFFECTS
 from smonth_reports.repository import READ_MODEL_TABLES, tips_tallied_at_the_end
 from smonth_shared.consumer import Inbox, apply_batch
-from smonth_shared.db import Connection, migrate
+from smonth_shared.db import Connection, connect, migrate
 from smonth_shared.events import ReadEvent, read_event
 from smonth_shared.runtime import freeze_start_up_objects
 from smonth_shared.topics import ensure_topics
@@ -68,9 +68,7 @@ async def replay(
         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=2000,
     )  # fmt: skip
     await consumer.start()
-    conn = await asyncpg.connect(
-        settings.database_url, server_settings={"search_path": settings.db_schema}
-    )
+    conn = await connect(settings.database_url, settings.db_schema)
     try:
         consumer.assign(partitions)
         begin = await consumer.beginning_offsets(partitions)
