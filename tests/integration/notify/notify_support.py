@@ -1,8 +1,9 @@
 """What notify's integration tests share: the recording servers, the wiring, the events."""
 
+import asyncio
 import socket
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -12,7 +13,7 @@ from uuid import uuid4
 import asyncpg
 
 from smonth_notify import handlers, repository
-from smonth_notify.channels import Sender
+from smonth_notify.channels import EmailSender, Sender
 from smonth_notify.domain import Channel, Planner
 from smonth_notify.handlers import Delivery
 from smonth_shared.backoff import Backoff
@@ -31,6 +32,7 @@ from smonth_shared.outbox import Outbox
 CAMPAIGN = load_campaign("2021")
 OFFICE_FALLBACK = "office-fallback@example.cn"
 MAX_ATTEMPTS = 3
+RETRY_INTERVAL = timedelta(minutes=10)
 
 
 def free_port() -> int:
@@ -46,6 +48,21 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
+    # A recipient the server is slow to accept (the next n times, this many seconds each).
+    slow: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def answer_slowly(self, recipient: str, *, times: int, seconds: float) -> None:
+        self.slow[recipient] = (times, seconds)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        times, seconds = self.slow.get(address, (0, 0.0))
+        if times > 0:
+            self.slow[address] = (times - 1, seconds)
+            await asyncio.sleep(seconds)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
@@ -93,8 +110,9 @@ class Notify:
         self.planner = Planner(CAMPAIGN)
         self.delivery = Delivery(
             pool=pool, outbox=Outbox("notify"), planner=self.planner, senders=senders,
-            fallback_email=OFFICE_FALLBACK, max_attempts=MAX_ATTEMPTS, now=self.clock.now,
-            backoff=lambda: Backoff(initial=0.01, maximum=0.05),
+            fallback_email=OFFICE_FALLBACK, max_attempts=MAX_ATTEMPTS,
+            now=lambda: self.clock.now(),  # late: a test may give the clock another time
+            backoff=lambda: Backoff(initial=0.01, maximum=0.05), retry_interval=RETRY_INTERVAL,
         )  # fmt: skip
         self.processor = EventProcessor(
             consumer="notify", pool=pool, dead_letters=RefuseDeadLetters(),  # type: ignore[arg-type]
@@ -120,12 +138,25 @@ class Notify:
 
     async def plan_at(self, when: datetime) -> int:
         self.clock.instant = when
-        await handlers.expire(when, pool=self.pool, planner=self.planner)
+        await handlers.expire(
+            when, pool=self.pool, planner=self.planner, outbox=self.delivery.outbox
+        )
         return await handlers.plan(when, pool=self.pool, planner=self.planner)
 
     async def send(self, unit: str) -> None:
         for row in await self.reminders(unit, status="planned"):
             await handlers.deliver(row["id"], delivery=self.delivery)
+
+    def with_sender(self, channel: Channel, sender: Sender) -> Delivery:
+        """The same delivery with another sender for one channel."""
+        return replace(self.delivery, senders={**self.delivery.senders, channel: sender})
+
+    async def statuses(self) -> dict[tuple[str, str], int]:
+        """How many reminders each channel has in each status, read in one statement."""
+        rows = await self.pool.fetch(
+            "SELECT channel, status, count(*) AS n FROM reminders GROUP BY channel, status"
+        )
+        return {(row["channel"], row["status"]): row["n"] for row in rows}
 
     async def reminders(self, unit: str, status: str | None = None) -> list[asyncpg.Record]:
         return await repository.reminders(self.pool, "2021", unit=unit, status=status)  # type: ignore[arg-type]
@@ -133,6 +164,13 @@ class Notify:
     async def published(self) -> list[Envelope]:
         rows = await self.pool.fetch("SELECT value FROM outbox ORDER BY seq")
         return [Envelope.from_bytes(row["value"]) for row in rows]
+
+
+def quick_to_give_up(mailbox: Mailbox) -> EmailSender:
+    """An e-mail sender that waits two seconds for each answer of the server (the service's
+    default is ten), for tests of a slow server that must not take minutes."""
+    return EmailSender(host=mailbox.host, port=mailbox.port, sender="notify@anquanyue.example",
+                       sender_name=CAMPAIGN.office.name, timeout=2.0)  # fmt: skip
 
 
 def at(day: str, time: str = "09:00") -> datetime:

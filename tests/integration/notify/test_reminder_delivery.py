@@ -11,12 +11,14 @@ from smonth_shared.events import ReminderOutcome
 from tests.integration.notify.notify_support import (
     MAX_ATTEMPTS,
     OFFICE_FALLBACK,
+    RETRY_INTERVAL,
     Mailbox,
     Notify,
     SmsGateway,
     assessed,
     at,
     liaison,
+    quick_to_give_up,
     summary,
 )
 
@@ -71,26 +73,93 @@ async def test_a_unit_without_a_liaison_is_reminded_through_the_offices_fallback
     ]
 
 
-async def test_a_failing_sms_gateway_yields_reminder_failed_after_n_attempts(
+async def test_a_gateway_refusing_the_message_for_good_fails_the_reminder_at_once(
     notify: Notify, smtp_server: Mailbox, sms_gateway: SmsGateway
+) -> None:
+    sms_gateway.status = 400
+    await notify.receive(liaison(GUANGDONG))
+    await notify.plan_at(at("2021-06-30"))
+    await notify.send(GUANGDONG)
+
+    # Two occasions that day (summary due in 3 working days, the June quota's last day).
+    assert len(sms_gateway.requests) == 2
+    sms = [r for r in await notify.reminders(GUANGDONG) if r["channel"] == "sms"]
+    assert {(r["status"], r["attempts"], r["note"]) for r in sms} == {
+        ("failed", 1, "SMS gateway answered 400")
+    }
+    failed = [e for e in await notify.published() if e.type == "reminder.failed"]
+    assert len(failed) == 2
+    outcome = ReminderOutcome.model_validate(failed[0].data)
+    assert (outcome.channel, outcome.attempts, outcome.recipient) == ("sms", 1, "13800000000")
+    assert len(smtp_server.messages) == 2  # the e-mails went out all the same
+
+
+async def test_a_gateway_that_is_away_postpones_the_reminder_instead_of_failing_it(
+    notify: Notify, sms_gateway: SmsGateway
 ) -> None:
     sms_gateway.status = 503
     await notify.receive(liaison(GUANGDONG))
     await notify.plan_at(at("2021-06-30"))
     await notify.send(GUANGDONG)
 
-    # Two occasions that day (summary due in 3 working days, the June quota's last day).
     assert len(sms_gateway.requests) == 2 * MAX_ATTEMPTS
     assert len({h["Idempotency-Key"] for h, _ in sms_gateway.requests}) == 2
     sms = [r for r in await notify.reminders(GUANGDONG) if r["channel"] == "sms"]
+    assert {(r["status"], r["attempts"], r["note"], r["retry_at"]) for r in sms} == {
+        ("planned", MAX_ATTEMPTS, "SMS gateway answered 503", at("2021-06-30") + RETRY_INTERVAL)
+    }
+    assert "reminder.failed" not in {e.type for e in await notify.published()}
+
+    sms_gateway.status = 200
+    notify.clock.instant = at("2021-06-30") + RETRY_INTERVAL
+    await notify.send(GUANGDONG)
+    sms = [r for r in await notify.reminders(GUANGDONG) if r["channel"] == "sms"]
     assert {(r["status"], r["attempts"], r["note"]) for r in sms} == {
-        ("failed", MAX_ATTEMPTS, "SMS gateway answered 503")
+        ("sent", MAX_ATTEMPTS + 1, None)
+    }
+    assert len(sms_gateway.requests) == 2 * MAX_ATTEMPTS + 2
+
+
+async def test_a_reminder_the_gateway_never_took_on_its_day_fails_the_next_day_with_its_error(
+    notify: Notify, sms_gateway: SmsGateway
+) -> None:
+    sms_gateway.status = 503
+    await notify.receive(liaison(GUANGDONG))
+    await notify.plan_at(at("2021-06-30"))
+    await notify.send(GUANGDONG)
+
+    await notify.plan_at(at("2021-07-01"))
+
+    sms = [r for r in await notify.reminders(GUANGDONG) if r["channel"] == "sms"]
+    assert {(r["status"], r["note"]) for r in sms} == {
+        ("failed", "not delivered on its day (2021-06-30): SMS gateway answered 503")
     }
     failed = [e for e in await notify.published() if e.type == "reminder.failed"]
     assert len(failed) == 2
     outcome = ReminderOutcome.model_validate(failed[0].data)
-    assert (outcome.channel, outcome.attempts, outcome.recipient) == ("sms", 3, "13800000000")
-    assert len(smtp_server.messages) == 2  # the e-mails went out all the same
+    assert (outcome.attempts, outcome.recipient, outcome.error) == (
+        MAX_ATTEMPTS, "13800000000", "not delivered on its day (2021-06-30): SMS gateway answered 503"
+    )  # fmt: skip
+
+
+async def test_a_mail_server_too_slow_to_answer_costs_a_reminder_a_delay_not_its_delivery(
+    notify: Notify, smtp_server: Mailbox
+) -> None:
+    await notify.receive(liaison(GUANGDONG, email="gd-liaison@example.cn"))
+    await notify.plan_at(at("2021-07-05"))
+    smtp_server.answer_slowly("gd-liaison@example.cn", times=MAX_ATTEMPTS, seconds=4.0)
+    delivery = notify.with_sender("email", quick_to_give_up(smtp_server))
+    [email] = [r for r in await notify.reminders(GUANGDONG) if r["channel"] == "email"]
+
+    assert await handlers.deliver(email["id"], delivery=delivery) == "planned"
+    [email] = [r for r in await notify.reminders(GUANGDONG) if r["channel"] == "email"]
+    assert (email["status"], email["attempts"]) == ("planned", MAX_ATTEMPTS)
+    assert "Timed out" in email["note"]
+
+    notify.clock.instant = email["retry_at"]
+    assert await handlers.deliver(email["id"], delivery=delivery) == "sent"
+    assert len(smtp_server.to("gd-liaison@example.cn")) == 1
+    assert [e.type for e in await notify.published()] == ["reminder.sent"]
 
 
 async def test_a_month_met_cancels_its_planned_reminders(

@@ -27,7 +27,13 @@ class ReminderView(BaseModel):
     status: Status
     recipient: str | None = Field(description="The address or number it was sent to.")
     attempts: int
-    note: str | None = Field(description="Why it failed or was cancelled.")
+    note: str | None = Field(
+        description="Why it failed or was cancelled; while it waits to be tried again, the last "
+        "error."
+    )
+    retry_at: datetime | None = Field(
+        description="When a reminder the server did not take is tried again (status planned)."
+    )
     planned_at: datetime
     finished_at: datetime | None = Field(description="When it was sent, failed or cancelled.")
 
@@ -35,7 +41,9 @@ class ReminderView(BaseModel):
     def of(cls, row: Mapping[str, Any], tz: tzinfo) -> "ReminderView":
         """Times in the office's time zone, as the reminders' days are."""
         times = {
-            k: row[k].astimezone(tz) for k in ("send_at", "planned_at", "finished_at") if row[k]
+            k: row[k].astimezone(tz)
+            for k in ("send_at", "planned_at", "finished_at", "retry_at")
+            if row[k]
         }
         return cls.model_validate({**row, **times})
 

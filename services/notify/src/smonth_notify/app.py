@@ -1,5 +1,6 @@
 """The composition root of notify."""
 
+from datetime import timedelta
 from importlib.resources import files
 
 import httpx
@@ -39,6 +40,7 @@ def build(settings: NotifySettings) -> FastAPI:
                 fallback_email=settings.office_fallback_email or campaign.office.email,
                 max_attempts=settings.send_max_attempts, now=runtime.clock.now,
                 backoff=lambda: Backoff(settings.send_backoff_initial, settings.send_backoff_max),
+                retry_interval=timedelta(seconds=settings.send_retry_interval),
             )  # fmt: skip
             scheduler = Scheduler(dsn=settings.database_url, clock=runtime.clock,
                                   delivery=delivery, concurrency=settings.send_concurrency)  # fmt: skip

@@ -19,7 +19,15 @@ from smonth_notify.messages import Message
 
 
 class DeliveryError(Exception):
-    """The server refused or could not be reached; the message did not leave."""
+    """The server refused or could not be reached; the message did not leave.
+
+    `permanent` when this message will never be taken (a 5xx reply, an address that cannot be
+    written): trying again is pointless. Anything else (a time-out, a refused connection, a 4xx
+    reply, a gateway's 5xx) passes, and the reminder is tried again later."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class Sender(Protocol):
@@ -46,11 +54,22 @@ class EmailSender:
             email["Message-ID"] = f"<{reminder_id}@notify.safety-month>"
             email.set_content(message.text)
         except (ValueError, TypeError) as error:  # e.g. an address that cannot be parsed
-            raise DeliveryError(f"message not composed: {error}") from error
+            raise DeliveryError(f"message not composed: {error}", permanent=True) from error
         try:
             await aiosmtplib.send(email, hostname=self.host, port=self.port, timeout=self.timeout)
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            codes = [refusal.code for refusal in error.recipients]
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {error}",
+                                permanent=all(code >= 500 for code in codes)) from error  # fmt: skip
+        except aiosmtplib.SMTPResponseException as error:
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {error}",
+                                permanent=error.code >= 500) from error  # fmt: skip
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {error}") from error
+
+
+# A gateway's answers that say "not now" rather than "never": timed out, too early, too many.
+PASSING = frozenset({408, 425, 429})
 
 
 class SmsSender:
@@ -66,6 +85,8 @@ class SmsSender:
             )  # fmt: skip
             response.raise_for_status()
         except httpx.HTTPStatusError as error:
-            raise DeliveryError(f"SMS gateway answered {error.response.status_code}") from error
+            status = error.response.status_code
+            raise DeliveryError(f"SMS gateway answered {status}",
+                                permanent=400 <= status < 500 and status not in PASSING) from error  # fmt: skip
         except httpx.HTTPError as error:
             raise DeliveryError(f"SMS gateway: {type(error).__name__}: {error}") from error

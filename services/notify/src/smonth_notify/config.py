@@ -31,4 +31,9 @@ class NotifySettings(ServiceSettings):
     )
     send_backoff_initial: float = Field(default=1.0, gt=0, description="Seconds before a retry.")
     send_backoff_max: float = Field(default=60.0, gt=0, description="Longest wait between tries.")
+    send_retry_interval: float = Field(
+        default=600.0, gt=0,
+        description="Seconds (of the service's clock) before a reminder the mail server or the "
+        "gateway did not take is tried again; it is tried until its day is over.",
+    )  # fmt: skip
     send_concurrency: int = Field(default=8, ge=1, description="Reminders in flight at once.")

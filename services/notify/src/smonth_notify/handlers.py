@@ -2,16 +2,16 @@
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
 
 from smonth_notify import domain, repository
 from smonth_notify.channels import DeliveryError, Sender
-from smonth_notify.domain import Channel, Planner
+from smonth_notify.domain import Channel, Planner, Status
 from smonth_notify.messages import compose
 from smonth_shared.backoff import Backoff
 from smonth_shared.consumer import Effect
@@ -74,9 +74,17 @@ async def plan(now: datetime, *, pool: asyncpg.Pool, planner: Planner) -> int:
         )
 
 
-async def expire(now: datetime, *, pool: asyncpg.Pool, planner: Planner) -> int:
+async def expire(now: datetime, *, pool: asyncpg.Pool, planner: Planner, outbox: Outbox,
+                 source: str = "notify") -> int:  # fmt: skip
+    """Earlier days' leftovers: a reminder never tried is cancelled; one the server kept refusing
+    all its day has failed, and says so (reminder.failed)."""
     campaign = planner.campaign
-    return await repository.expire(pool, campaign.id, now.astimezone(campaign.tz).date(), now)
+    today = now.astimezone(campaign.tz).date()
+    async with pool.acquire() as conn, conn.transaction():
+        for row in await repository.fail_undelivered(conn, campaign.id, today, now):
+            await outbox.add(conn, _outcome_event(row, source=source, at=now, recipient=None,
+                                                  error=row["note"]))  # fmt: skip
+        return await repository.expire(conn, campaign.id, today, now)
 
 
 async def due(now: datetime, *, pool: asyncpg.Pool, planner: Planner) -> list[UUID]:
@@ -96,21 +104,27 @@ class Delivery:
     max_attempts: int
     backoff: Callable[[], Backoff]
     now: Callable[[], datetime]
+    # How long after a round of failed attempts a reminder is tried again (clock time).
+    retry_interval: timedelta = timedelta(minutes=10)
     source: str = "notify"
 
 
-async def deliver(reminder_id: UUID, *, delivery: Delivery) -> None:
+async def deliver(reminder_id: UUID, *, delivery: Delivery) -> Status | None:
     """Sends one planned reminder, retrying with back-off, and records the outcome with its event.
 
     Each attempt is marked 'sending' in its own transaction before the message leaves, and 'sent'
     right after the server accepted it; a sender stopped in between leaves 'sending', which the
     next sender retries (the one duplicate that cannot be ruled out at the server's edge).
+    A server that refuses this message for good fails it at once; one that is slow or away only
+    postpones it: after `max_attempts` it waits `retry_interval` and is tried again, until its
+    day is over (then `expire` records it failed). Returns the reminder's status as this sender
+    left it, or None if it was not this sender's to send.
     """
     d = delivery
     async with d.pool.acquire() as conn, conn.transaction():
         row = await repository.claim(conn, reminder_id)
         if row is None:  # cancelled meanwhile, or another sender has it
-            return
+            return None
         liaison = await repository.liaison(conn, row["campaign"], row["unit"])
         occasion = d.planner.occasion(row["reason"], row["occasion"])
         to = domain.address(row["channel"], liaison, d.fallback_email)
@@ -118,49 +132,71 @@ async def deliver(reminder_id: UUID, *, delivery: Delivery) -> None:
             note = ("no such occasion in the campaign file any more" if occasion is None
                     else "no mobile number: the unit has not designated a liaison")  # fmt: skip
             await repository.finish(conn, reminder_id, "cancelled", note=note, at=d.now())
-            return
+            return "cancelled"
     message = compose(d.planner.campaign, occasion, row["unit"],
                       liaison_name=liaison.name if liaison else None,
                       to_fallback=liaison is None)  # fmt: skip
-    sender, attempts, backoff = d.senders[row["channel"]], row["attempts"], d.backoff()
+    sender, backoff = d.senders[row["channel"]], d.backoff()
+    attempts, tried_now = row["attempts"], 1
     while True:
         try:
             await sender.send(to, message, reminder_id=reminder_id, at=d.now())
-            error = None
-        except DeliveryError as failure:
-            error = str(failure)
-        if error is None or attempts >= d.max_attempts:
+            failure = None
+        except DeliveryError as refused:
+            failure = refused
+        if failure is None or failure.permanent or tried_now >= d.max_attempts:
             break
         await asyncio.sleep(backoff.next())
         counted = await repository.count_attempt(d.pool, reminder_id)
         if counted is None:  # released to another sender meanwhile: its outcome is theirs
-            return
-        attempts = counted
-    # Shielded: a service stopping now still records what the server has accepted, rather than
-    # leave it 'sending' and have it sent again after the restart.
-    await asyncio.shield(_record_outcome(d, row, to=to, attempts=attempts, error=error))
+            return None
+        attempts, tried_now = counted, tried_now + 1
+    # The records are shielded: a service stopping now still records what the server has
+    # accepted, rather than leave it 'sending' and have it sent again after the restart.
+    if failure is not None and not failure.permanent:
+        retry_at = d.now() + d.retry_interval
+        log.warning("reminder %s not delivered after %d attempts (%s); again at %s",
+                    reminder_id, attempts, failure, retry_at.isoformat())  # fmt: skip
+        await asyncio.shield(_record(d, lambda conn: repository.postpone(
+            conn, reminder_id, retry_at=retry_at, recipient=to, note=str(failure))))  # fmt: skip
+        return "planned"
+    error = None if failure is None else str(failure)
+    event = _outcome_event(row, source=d.source, at=d.now(), recipient=to, error=error,
+                           attempts=attempts)  # fmt: skip
+
+    status: Status = "sent" if error is None else "failed"
+
+    async def finish(conn: Connection) -> None:
+        await repository.finish(conn, row["id"], status, recipient=to, note=error, at=event.time)
+        await d.outbox.add(conn, event)
+
+    await asyncio.shield(_record(d, finish))
+    return status
 
 
-async def _record_outcome(
-    d: Delivery, row: asyncpg.Record, *, to: str, attempts: int, error: str | None
-) -> None:
-    now = d.now()
+def _outcome_event(
+    row: asyncpg.Record, *, source: str, at: datetime, recipient: str | None,
+    error: str | None, attempts: int | None = None,
+) -> Envelope:  # fmt: skip
     outcome = ReminderOutcome(
         reminder_id=row["id"], unit=row["unit"], reason=row["reason"], occasion=row["occasion"],
-        channel=row["channel"], recipient=to, attempts=attempts, error=error,
+        channel=row["channel"], recipient=recipient or row["recipient"] or "",
+        attempts=attempts or row["attempts"], error=error,
     )  # fmt: skip
-    event = new_event(
-        outcome, source=d.source, time=now, campaign=row["campaign"], subject=row["unit"],
+    return new_event(
+        outcome, source=source, time=at, campaign=row["campaign"], subject=row["unit"],
         event_type="reminder.sent" if error is None else "reminder.failed",
     )  # fmt: skip
+
+
+async def _record(d: Delivery, write: Callable[[Connection], Awaitable[None]]) -> None:
+    """The message has left (or is known not to have): lose no outcome to a database restart."""
     backoff = Backoff()
-    while True:  # the message has left: lose no outcome to a database restart
+    while True:
         try:
             async with d.pool.acquire() as conn, conn.transaction():
-                status = "sent" if error is None else "failed"
-                await repository.finish(conn, row["id"], status, recipient=to, note=error, at=now)
-                await d.outbox.add(conn, event)
+                await write(conn)
             return
         except TRANSIENT_ERRORS as outage:
-            log.warning("outcome of reminder %s not recorded yet: %s", row["id"], outage)
+            log.warning("outcome of a reminder not recorded yet: %s", outage)
             await asyncio.sleep(backoff.next())

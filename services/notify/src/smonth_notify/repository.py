@@ -122,6 +122,19 @@ async def release_interrupted(conn: Executor, campaign: str) -> int:
     return int(result.split()[-1])
 
 
+async def fail_undelivered(
+    conn: Connection, campaign: str, today: date, at: datetime
+) -> list[asyncpg.Record]:
+    """Reminders of an earlier day that the server kept refusing: failed, with their last error."""
+    return await conn.fetch(
+        "UPDATE reminders SET status = 'failed', finished_at = $3,"
+        " note = 'not delivered on its day (' || due_on || '): ' || coalesce(note, '')"
+        " WHERE campaign = $1 AND status = 'planned' AND due_on < $2 AND attempts > 0"
+        " RETURNING id, campaign, unit, reason, occasion, channel, recipient, attempts, note",
+        campaign, today, at,
+    )  # fmt: skip
+
+
 async def expire(conn: Executor, campaign: str, today: date, at: datetime) -> int:
     """A reminder not sent on its own day would arrive out of place: it is cancelled."""
     result = await conn.execute(
@@ -136,10 +149,30 @@ async def expire(conn: Executor, campaign: str, today: date, at: datetime) -> in
 async def due(conn: Executor, campaign: str, today: date, now: datetime) -> list[UUID]:
     rows = await conn.fetch(
         "SELECT id FROM reminders WHERE campaign = $1 AND status = 'planned' AND due_on = $2"
-        " AND send_at <= $3 ORDER BY send_at, unit, reason, channel",
+        " AND send_at <= $3 AND (retry_at IS NULL OR retry_at <= $3)"
+        " ORDER BY send_at, unit, reason, channel",
         campaign, today, now,
     )  # fmt: skip
     return [row["id"] for row in rows]
+
+
+async def next_retry(conn: Executor, campaign: str) -> datetime | None:
+    """When the earliest postponed reminder is to be tried again, if any is."""
+    return await conn.fetchval(
+        "SELECT min(retry_at) FROM reminders WHERE campaign = $1 AND status = 'planned'",
+        campaign,
+    )
+
+
+async def postpone(
+    conn: Connection, reminder_id: UUID, *, retry_at: datetime, recipient: str, note: str
+) -> None:
+    """Back to 'planned' after a round of attempts the server did not take, until `retry_at`."""
+    await conn.execute(
+        "UPDATE reminders SET status = 'planned', retry_at = $2, recipient = $3, note = $4"
+        " WHERE id = $1 AND status = 'sending'",
+        reminder_id, retry_at, recipient, note,
+    )  # fmt: skip
 
 
 async def claim(conn: Connection, reminder_id: UUID) -> asyncpg.Record | None:
