@@ -66,14 +66,14 @@ async def _kafka_round_trip(bootstrap: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        await asyncio.wait_for(producer.send_and_wait(topic, b"ping", key=b"k"), 20)
+        await asyncio.wait_for(producer.send_and_wait(topic, b"ping", key=b"k"), 60)
     finally:
         await producer.stop()
 
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
     try:
-        record = await asyncio.wait_for(consumer.getone(), 20)
+        record = await asyncio.wait_for(consumer.getone(), 60)
         assert (record.key, record.value) == (b"k", b"ping")
     finally:
         await consumer.stop()

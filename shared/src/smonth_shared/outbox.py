@@ -141,6 +141,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.is_leader = False
+        self.tries_to_lead = 0  # a standby keeps trying: an operator (and a test) can see it does
         self._wakeup = asyncio.Event()
 
     async def run(self) -> None:
@@ -309,6 +310,7 @@ class OutboxRelay:
         """Yields the connection holding the relay lock, or None while another relay has it."""
         conn = await connect(self.dsn, self.schema)
         try:
+            self.tries_to_lead += 1
             held = await conn.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext($1))", f"outbox-relay:{self.schema}"
             )

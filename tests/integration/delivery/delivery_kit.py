@@ -86,7 +86,7 @@ async def read_topic(
     *,
     until: Callable[[list[ConsumerRecord]], bool],
     since: dict[TopicPartition, int] | None = None,
-    within: float = 10.0,
+    within: float = 30.0,
     keep: Callable[[ConsumerRecord], bool] = lambda record: True,
 ) -> list[ConsumerRecord]:
     """The records kept so far, in (partition, offset) order, once `until` holds of them; or
@@ -109,6 +109,25 @@ async def read_topic(
     return kept
 
 
+async def read_to_end(bootstrap: str, topic: str, partitions: int) -> list[ConsumerRecord]:
+    """Every record on the topic now, in (partition, offset) order: for a test that has waited
+    until nothing more will be written, and must see that nothing else was."""
+    assigned = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    kept: list[ConsumerRecord] = []
+    try:
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        while [p for p, end in ends.items() if await consumer.position(p) < end]:
+            batches = await consumer.getmany(timeout_ms=100)
+            kept += [record for batch in batches.values() for record in batch]
+    finally:
+        await consumer.stop()
+    return sorted(kept, key=lambda record: (record.partition, record.offset))
+
+
 def event_ids(records: Iterable[ConsumerRecord]) -> list[UUID]:
     return [Envelope.from_bytes(record.value).id for record in records]
 
@@ -116,7 +135,7 @@ def event_ids(records: Iterable[ConsumerRecord]) -> list[UUID]:
 async def eventually(
     check: Callable[[], Awaitable[bool] | bool],
     *,
-    within: float = 5.0,
+    within: float = 30.0,
     interval: float = 0.05,
     what: str = "the condition",
 ) -> None:
@@ -129,6 +148,15 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not true within {within} s")
         await asyncio.sleep(interval)
+
+
+async def someone_waits_for_an_advisory_lock(pool: asyncpg.Pool) -> bool:
+    """Whether a session of this database is blocked asking for an advisory lock: the exact
+    moment a test of lock order waits for, however long the machine takes to get there."""
+    return await pool.fetchval(
+        "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
 
 
 async def unpublished(pool: asyncpg.Pool, ids: Sequence[UUID]) -> int:

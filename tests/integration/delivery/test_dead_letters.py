@@ -172,7 +172,7 @@ async def test_an_effect_failing_with_an_os_error_of_its_own_is_dead_lettered_to
     dead_letters = FakeDeadLetters()
     record = Record("smonth.case.v1", 0, 0, b"44", case_event("44", "mail it").to_bytes())
 
-    await asyncio.wait_for(_fake_processor(pool, mail, dead_letters).process_one(record), 2.0)
+    await asyncio.wait_for(_fake_processor(pool, mail, dead_letters).process_one(record), 30)
 
     assert [(sent, error.split(":")[0]) for sent, error in dead_letters.sent] == [
         (record, "SMTPRecipientsRefused")

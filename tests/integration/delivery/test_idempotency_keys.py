@@ -7,6 +7,7 @@ import pytest
 
 from smonth_shared.idempotency import Replay, remember, replay, request_hash
 from smonth_shared.problems import Problem
+from tests.integration.delivery.delivery_kit import eventually, someone_waits_for_an_advisory_lock
 
 pytestmark = pytest.mark.integration
 
@@ -90,10 +91,10 @@ async def test_a_retry_arriving_during_the_first_request_waits_for_its_answer(
     first_task = asyncio.create_task(first())
     await first_holds_the_key.wait()
     retry = asyncio.create_task(_answer_once(pool, "k-1", fingerprint))
-    await asyncio.sleep(0.2)
+    await eventually(lambda: someone_waits_for_an_advisory_lock(pool), what="the retry waits")
     assert not retry.done()
 
     first_may_finish.set()
     await first_task
 
-    assert await asyncio.wait_for(retry, 5) == ANSWER
+    assert await asyncio.wait_for(retry, 30) == ANSWER

@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 
 from smonth_reports import app as reports_app
 from smonth_reports.app import MIGRATIONS, build
@@ -57,6 +58,7 @@ class Reports:
     secret: str
     settings: dict[str, Any]
     client: httpx.AsyncClient | None = None
+    app: FastAPI | None = None
     sent: list[Envelope] = field(default_factory=list)
 
     def service_settings(
@@ -76,12 +78,18 @@ class Reports:
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=transport, base_url="http://reports") as client,
         ):
-            self.client = client
+            self.client, self.app = client, app
             await self.eventually(lambda: _ready(client))
             try:
                 yield client
             finally:
-                self.client = None
+                self.client = self.app = None
+
+    async def schedule_caught_up(self) -> None:
+        """Until the running service has published every moment due by its clock."""
+        assert self.app is not None, "start the service first: async with reports.running()"
+        async with asyncio.timeout(60):
+            await self.app.state.publisher.caught_up.wait()
 
     async def record(self, *events: Envelope) -> None:
         """Apply events as the consumer does, each in its own transaction, without the broker."""

@@ -106,7 +106,7 @@ async def test_the_dashboard_shows_the_figures_of_the_json_and_refreshes_by_itse
         await page.evaluate("window.notReloaded = true")
         await reports.record(reports.progress("E002", date(2021, 7, 2), study_participants=660_000))
         await expect(page.get_by_test_id("total-study_participants")).to_have_text(
-            "2000万人次", timeout=10_000
+            "2000万人次", timeout=30_000
         )
         assert await page.evaluate("window.notReloaded === true")
 

@@ -9,16 +9,22 @@ from smonth_intake.grouped import Grouped
 
 
 class Writes:
-    """A statement that takes `delay` seconds, doubles each item and refuses the items in `bad`."""
+    """A statement that doubles each item and refuses the items in `bad`; while `held`, it runs
+    until the test lets it finish (so what arrives meanwhile is known, however slow the machine)."""
 
-    def __init__(self, delay: float = 0.01, bad: frozenset[int] = frozenset(),
-                 outage: bool = False) -> None:  # fmt: skip
-        self.delay, self.bad, self.outage = delay, bad, outage
+    def __init__(self, bad: frozenset[int] = frozenset(), outage: bool = False,
+                 held: bool = False) -> None:  # fmt: skip
+        self.bad, self.outage = bad, outage
         self.statements: list[list[int]] = []
+        self.running = asyncio.Event()
+        self.may_finish = asyncio.Event()
+        if not held:
+            self.may_finish.set()
 
     async def __call__(self, items: list[int]) -> list[int]:
         self.statements.append(items)
-        await asyncio.sleep(self.delay)
+        self.running.set()
+        await self.may_finish.wait()
         if self.outage:
             raise asyncpg.CannotConnectNowError("the database system is starting up")
         if self.bad & set(items):
@@ -35,12 +41,15 @@ async def test_a_lone_request_is_written_at_once_and_alone() -> None:
 
 
 async def test_requests_that_come_while_a_statement_runs_share_the_next_one() -> None:
-    writes = Writes()
+    writes = Writes(held=True)
     grouped = Grouped("test", writes)
 
     first = asyncio.create_task(grouped(1))
-    await asyncio.sleep(0.001)  # the first statement is running
-    results = await asyncio.gather(first, *(grouped(n) for n in range(2, 6)))
+    await writes.running.wait()
+    others = [asyncio.create_task(grouped(n)) for n in range(2, 6)]
+    await asyncio.sleep(0)  # each of them has put its item in
+    writes.may_finish.set()
+    results = await asyncio.gather(first, *others)
 
     assert results == [2, 4, 6, 8, 10]
     assert writes.statements == [[1], [2, 3, 4, 5]]
@@ -82,13 +91,14 @@ async def test_in_an_outage_every_request_of_the_group_fails_without_a_retry_eac
 async def test_a_request_given_up_on_leaves_its_item_in_the_group_and_the_others_their_answer() -> (
     None
 ):
-    writes = Writes(delay=0.05)
+    writes = Writes(held=True)
     grouped = Grouped("test", writes)
     given_up = asyncio.create_task(grouped(1))
     others = asyncio.gather(grouped(2), grouped(3))
-    await asyncio.sleep(0.01)
+    await writes.running.wait()
 
     given_up.cancel()
+    writes.may_finish.set()
 
     assert await others == [4, 6]
     with pytest.raises(asyncio.CancelledError):

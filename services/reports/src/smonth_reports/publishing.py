@@ -50,6 +50,8 @@ class Publisher:
     clock: Clock
     base_url: str
     _kept: dict[str, Kept] = field(default_factory=dict, init=False, compare=False)
+    # Set while every moment due by the clock is published (the schedule waits for the next).
+    caught_up: asyncio.Event = field(default_factory=asyncio.Event, init=False, compare=False)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -121,14 +123,17 @@ class Publisher:
             async with self.pool.acquire() as conn:
                 done = await repository.published_moments(conn, campaign.id)
             owed = [moment for moment in triggers if moment >= since and moment not in done]
-            if not owed:
-                return
             now = self.clock.now()
             due = [moment for moment in owed if moment <= now]
+            if not due:
+                self.caught_up.set()
+            if not owed:
+                return
             for moment in due:
                 await self.publish(campaign, trigger=triggers[moment], moment=moment)
             if not due:
                 await self.clock.sleep_until(owed[0])
+                self.caught_up.clear()
 
 
 def _render_all(report: Report) -> list[bytes]:
