@@ -101,7 +101,7 @@ def main() -> None:
 
 
 async def _run_all(ctx: Context, figures: list[Figure]) -> None:
-    await group_coordinator_ready(ctx.bootstrap)
+    await group_coordinator_ready(ctx.kafka)
     month = MonthSystem(ctx)
     try:
         for figure in figures:

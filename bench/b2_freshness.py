@@ -99,13 +99,13 @@ async def hop_by_hop(month: MonthSystem, since: object) -> dict[str, float]:
 
 async def raw_hops(ctx: Context, rate: float, seconds: float) -> list[float]:
     """INSERT, then send; the latency is from before the INSERT to the consumer's receipt."""
-    topic = await create_topic(ctx.bootstrap, "fresh")
-    producer = new_producer(ctx.bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=ctx.bootstrap, enable_auto_commit=False,
+    topic = await create_topic(ctx.kafka, "fresh")
+    producer = new_producer(ctx.kafka)
+    consumer = AIOKafkaConsumer(**ctx.kafka.client_options(), enable_auto_commit=False,
                                 group_id=None)  # fmt: skip
     await producer.start()
     await consumer.start()
-    partitions = await partitions_of(ctx.bootstrap, (topic,))
+    partitions = await partitions_of(ctx.kafka, (topic,))
     consumer.assign(partitions)
     await consumer.seek_to_end(*partitions)
     for partition in partitions:
@@ -144,7 +144,7 @@ async def raw_hops(ctx: Context, rate: float, seconds: float) -> list[float]:
             await conn.close()
             await producer.stop()
             await consumer.stop()
-            await delete_topics(ctx.bootstrap, topic)
+            await delete_topics(ctx.kafka, topic)
     return latencies
 
 

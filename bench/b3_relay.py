@@ -40,7 +40,7 @@ async def fill_outbox(pool: asyncpg.Pool, topic: str, rows: list[Event]) -> None
 
 async def relay_drains(ctx: Context, pool: asyncpg.Pool, dsn: str, count: int) -> float:
     relay = OutboxRelay(
-        pool, dsn=dsn, schema=SCHEMA, bootstrap_servers=ctx.bootstrap,
+        pool, dsn=dsn, schema=SCHEMA, **ctx.kafka.client_options(),
         batch_size=ServiceSettings.model_fields["relay_batch_size"].default,
     )  # fmt: skip
     started = time.monotonic()
@@ -57,7 +57,7 @@ async def relay_drains(ctx: Context, pool: asyncpg.Pool, dsn: str, count: int) -
 
 
 async def raw_sends(ctx: Context, topic: str, rows: list[Event]) -> float:
-    producer = new_producer(ctx.bootstrap)
+    producer = new_producer(ctx.kafka)
     headers = [("traceparent", TRACEPARENT.encode()), ("content-type", b"application/json")]
     started = time.monotonic()
     await producer.start()
@@ -92,12 +92,12 @@ async def run(ctx: Context, figure: Figure) -> None:
         pool = await create_pool(dsn, SCHEMA)
         try:
             for round_ in range(ctx.volumes.rounds):
-                topic = await create_topic(ctx.bootstrap, "relay")
-                raw_topic = await create_topic(ctx.bootstrap, "raw")
+                topic = await create_topic(ctx.kafka, "relay")
+                raw_topic = await create_topic(ctx.kafka, "raw")
                 drain.baseline.append(await raw_sends(ctx, raw_topic, rows))
                 await fill_outbox(pool, topic, rows)
                 drain.samples.append(await relay_drains(ctx, pool, dsn, count))
-                await delete_topics(ctx.bootstrap, topic, raw_topic)
+                await delete_topics(ctx.kafka, topic, raw_topic)
                 ctx.log(f"B3 round {round_ + 1}: relay {drain.samples[-1]:,.0f} rows/s, "
                         f"raw {drain.baseline[-1]:,.0f} msgs/s")  # fmt: skip
         finally:

@@ -25,6 +25,7 @@ from smonth_reports import app as reports_app
 from smonth_reports.app import MIGRATIONS, build
 from smonth_reports.config import ReportsSettings
 from smonth_shared.db import create_pool, migrate
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import new_producer
 
 BASELINE_SCHEMA = "bench_projection"
@@ -50,8 +51,8 @@ def tip_events(count: int) -> list[Event]:
     return made
 
 
-async def publish(bootstrap: str, topic: str, events: Sequence[Event]) -> None:
-    producer = new_producer(bootstrap)
+async def publish(kafka: KafkaAccess, topic: str, events: Sequence[Event]) -> None:
+    producer = new_producer(kafka)
     await producer.start()
     try:
         futures = [
@@ -71,7 +72,7 @@ async def publish(bootstrap: str, topic: str, events: Sequence[Event]) -> None:
 @contextlib.asynccontextmanager
 async def reports_on(ctx: Context, dsn: str, topic: str, name: str) -> AsyncIterator[None]:
     settings = ReportsSettings(
-        database_url=dsn, kafka_bootstrap_servers=ctx.bootstrap,
+        database_url=dsn, **ctx.kafka_settings(),
         safety_month_jwt_secret=JWT_SECRET, service_name=name,
     )  # type: ignore[call-arg]  # fmt: skip
     with mock.patch.object(reports_app, "CONSUMED_TOPICS", (topic,)):
@@ -117,7 +118,7 @@ async def raw_projection(ctx: Context, dsn: str, topic: str, count: int) -> floa
     await conn.execute(f"CREATE SCHEMA {BASELINE_SCHEMA}; SET search_path TO {BASELINE_SCHEMA};"
                        + BASELINE_TABLES)  # fmt: skip
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=ctx.bootstrap, group_id=f"bench.{uuid.uuid4().hex[:8]}",
+        topic, **ctx.kafka.client_options(), group_id=f"bench.{uuid.uuid4().hex[:8]}",
         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500,
     )  # fmt: skip
     await consumer.start()
@@ -186,10 +187,10 @@ async def run(ctx: Context, figure: Figure) -> None:
     events = await asyncio.to_thread(tip_events, count)
     async with fresh_database(ctx.server_url, "b4") as dsn:
         for round_ in range(ctx.volumes.rounds):
-            topic = await create_topic(ctx.bootstrap, "tips")
-            await publish(ctx.bootstrap, topic, events)
+            topic = await create_topic(ctx.kafka, "tips")
+            await publish(ctx.kafka, topic, events)
             rate.baseline.append(await raw_projection(ctx, dsn, topic, count))
             rate.samples.append(await projected(ctx, dsn, topic, count))
-            await delete_topics(ctx.bootstrap, topic)
+            await delete_topics(ctx.kafka, topic)
             ctx.log(f"B4 round {round_ + 1}: reports {rate.samples[-1]:,.0f} events/s, "
                     f"raw {rate.baseline[-1]:,.0f} events/s")  # fmt: skip

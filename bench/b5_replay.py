@@ -16,17 +16,18 @@ from bench.report import Figure, at_least_ratio, below
 from bench.stack import JWT_SECRET, create_topic, delete_topics, fresh_database, partitions_of
 from smonth_reports.config import ReportsSettings
 from smonth_reports.replay import replay
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import new_producer
 
 TWO_MINUTES = 120.0
 
 
-async def publish_mix(bootstrap: str, count: int) -> tuple[str, ...]:
+async def publish_mix(kafka: KafkaAccess, count: int) -> tuple[str, ...]:
     """`count` events of the month's kinds, each on a topic of its kind (of this run's own)."""
-    topics = {kind: await create_topic(bootstrap, f"replay-{kind.split('.')[0]}")
+    topics = {kind: await create_topic(kafka, f"replay-{kind.split('.')[0]}")
               for kind in ("tip", "case", "progress")}  # fmt: skip
     events = Events(seed=5)
-    producer = new_producer(bootstrap, linger_ms=20)
+    producer = new_producer(kafka, linger_ms=20)
     await producer.start()
     try:
         futures = []
@@ -46,7 +47,7 @@ async def publish_mix(bootstrap: str, count: int) -> tuple[str, ...]:
 
 async def replayed(ctx: Context, dsn: str, topics: tuple[str, ...]) -> tuple[float, int]:
     settings = ReportsSettings(
-        database_url=dsn, kafka_bootstrap_servers=ctx.bootstrap,
+        database_url=dsn, **ctx.kafka_settings(),
         safety_month_jwt_secret=JWT_SECRET, service_name=f"replay_{uuid.uuid4().hex[:8]}",
     )  # type: ignore[call-arg]  # fmt: skip
     started = time.monotonic()
@@ -58,7 +59,7 @@ async def raw_copy(ctx: Context, dsn: str, topics: tuple[str, ...]) -> tuple[flo
     """Every record read from the beginning to the end and COPYed, in one transaction."""
     conn = await asyncpg.connect(dsn)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=ctx.bootstrap, group_id=None, enable_auto_commit=False,
+        **ctx.kafka.client_options(), group_id=None, enable_auto_commit=False,
         auto_offset_reset="earliest", max_poll_records=2000,
     )  # fmt: skip
     started = time.monotonic()
@@ -67,7 +68,7 @@ async def raw_copy(ctx: Context, dsn: str, topics: tuple[str, ...]) -> tuple[flo
     try:
         await conn.execute("CREATE TEMPORARY TABLE events (id uuid, type text, subject text,"
                            " data jsonb)")  # fmt: skip
-        partitions = await partitions_of(ctx.bootstrap, topics)
+        partitions = await partitions_of(ctx.kafka, topics)
         consumer.assign(partitions)
         end = await consumer.end_offsets(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -104,7 +105,7 @@ async def run(ctx: Context, figure: Figure) -> None:
     )  # fmt: skip
     total = figure.row(f"replay of {count:,} events, total", "s", target="< 120 s",
                        check=below(TWO_MINUTES))  # fmt: skip
-    topics = await publish_mix(ctx.bootstrap, count)
+    topics = await publish_mix(ctx.kafka, count)
     try:
         async with fresh_database(ctx.server_url, "b5") as dsn:
             for round_ in range(ctx.volumes.b5_rounds):
@@ -117,4 +118,4 @@ async def run(ctx: Context, figure: Figure) -> None:
                 ctx.log(f"B5 round {round_ + 1}: replay {rate.samples[-1]:,.0f} events/s "
                         f"({seconds:.1f} s), raw {rate.baseline[-1]:,.0f} events/s")  # fmt: skip
     finally:
-        await delete_topics(ctx.bootstrap, *topics)
+        await delete_topics(ctx.kafka, *topics)

@@ -2,9 +2,12 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.stack import Log
 from safety_month.infra.stack import Endpoints
+from smonth_shared.kafka import KafkaAccess
+from smonth_shared.settings import kafka_settings
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,13 @@ class Context:
     quick: bool
 
     @property
-    def bootstrap(self) -> str:
-        return self.endpoints.kafka_bootstrap_servers
+    def kafka(self) -> KafkaAccess:
+        """The operator's access: the baselines' raw clients and the harness's topics."""
+        return self.endpoints.kafka
+
+    def kafka_settings(self) -> dict[str, Any]:
+        """A service's settings to reach the broker as the operator (in-process measurements)."""
+        return kafka_settings(self.endpoints.kafka)
 
     @property
     def server_url(self) -> str:

@@ -27,9 +27,10 @@ from cryptography.fernet import Fernet
 
 from safety_month.demo.sinks import MailSink, SmsSink, free_port
 from safety_month.infra import profile_dir
-from safety_month.infra.stack import DATABASE_ENV, KAFKA_ENV, Endpoints, LocalStack
+from safety_month.infra.stack import DATABASE_ENV, KAFKA_ENV, Endpoints, LocalStack, kafka_from_env
 from safety_month.supervisor import SERVICES, ServiceFailed, Supervisor
 from smonth_shared.auth import Role, issue_token
+from smonth_shared.kafka import KafkaAccess
 
 PROFILE = "bench"
 KAFKA_PORT = 29392
@@ -48,7 +49,8 @@ def servers(log: "Log") -> Iterator[Endpoints]:
     """The servers of the run: the environment's, or the bench profile's, wiped and started."""
     if uses_environment():
         log(f"using the servers of the environment: {os.environ[KAFKA_ENV]}")
-        yield Endpoints(os.environ[KAFKA_ENV].strip(), os.environ[DATABASE_ENV].strip())
+        yield Endpoints(kafka_from_env(os.environ[KAFKA_ENV].strip()),
+                        os.environ[DATABASE_ENV].strip())  # fmt: skip
         return
     stack = LocalStack(PROFILE, kafka_port=KAFKA_PORT, postgres_port=POSTGRES_PORT, log=log)
     stack.stop()  # a run that was killed may have left them running
@@ -94,10 +96,10 @@ async def fresh_database(server_url: str, label: str) -> AsyncIterator[str]:
             await admin.close()
 
 
-async def group_coordinator_ready(bootstrap: str, within: float = 60.0) -> None:
+async def group_coordinator_ready(kafka: KafkaAccess, within: float = 60.0) -> None:
     """A broker just formatted has no group coordinator until the offsets topic exists; a
     consumer group asking for one creates it."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     deadline = time.monotonic() + within
     try:
@@ -113,10 +115,10 @@ async def group_coordinator_ready(bootstrap: str, within: float = 60.0) -> None:
         await admin.close()
 
 
-async def create_topic(bootstrap: str, prefix: str, partitions: int = 12) -> str:
+async def create_topic(kafka: KafkaAccess, prefix: str, partitions: int = 12) -> str:
     """A topic of the figure's own, so that no round reads another's records."""
     name = f"bench.{prefix}.{uuid.uuid4().hex[:10]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
@@ -132,8 +134,8 @@ async def create_topic(bootstrap: str, prefix: str, partitions: int = 12) -> str
     return name
 
 
-async def partitions_of(bootstrap: str, topics: tuple[str, ...]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def partitions_of(kafka: KafkaAccess, topics: tuple[str, ...]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         described = await admin.describe_topics(list(topics))
@@ -143,8 +145,8 @@ async def partitions_of(bootstrap: str, topics: tuple[str, ...]) -> list[TopicPa
             for topic in described for partition in topic["partitions"]]  # fmt: skip
 
 
-async def delete_topics(bootstrap: str, *names: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def delete_topics(kafka: KafkaAccess, *names: str) -> None:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         with contextlib.suppress(Exception):
@@ -216,13 +218,14 @@ class System:
         mail = self._stack.enter_context(MailSink(self.folder / "mail"))
         sms = self._stack.enter_context(SmsSink(self.folder / "sms.jsonl"))
         env = {
-            KAFKA_ENV: self.endpoints.kafka_bootstrap_servers, DATABASE_ENV: self.database_url,
+            **self.endpoints.as_env(), DATABASE_ENV: self.database_url,
             "SAFETY_MONTH_JWT_SECRET": JWT_SECRET, "TIP_CONTACT_KEY": Fernet.generate_key().decode(),
             "BLOB_DIR": str(self.folder / "blobs"), "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(mail.port), "SMS_GATEWAY_URL": sms.url,
             "TIP_RATE_PER_MINUTE": UNLIMITED_RATE, "LOG_LEVEL": "WARNING",
         }  # fmt: skip
-        self.supervisor = Supervisor(env, ports=self.ports, echo=self.logs.append)
+        self.supervisor = Supervisor(env, ports=self.ports, own_env=self.endpoints.own_env(),
+                                     echo=self.logs.append)  # fmt: skip
         self.supervisor.migrate()
         self.supervisor.start()
         try:

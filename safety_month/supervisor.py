@@ -21,10 +21,12 @@ class ServiceFailed(RuntimeError):
 
 @dataclass
 class Supervisor:
-    """`env` is given to every service; `ports` maps each service to its HTTP port."""
+    """`env` is given to every service, `own_env` to each its own (its principal on the broker);
+    `ports` maps each service to its HTTP port."""
 
     env: Mapping[str, str]
     ports: Mapping[str, int] = field(default_factory=lambda: dict(SERVICES))
+    own_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     echo: Callable[[str], None] = print
     colour: bool = False
     _processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -102,8 +104,8 @@ class Supervisor:
             raise ServiceFailed(f"{service} exited with code {code} before it was ready")
 
     def _env_of(self, service: str) -> dict[str, str]:
-        return {**os.environ, **self.env, "HTTP_PORT": str(self.ports[service]),
-                "PYTHONUNBUFFERED": "1"}  # fmt: skip
+        return {**os.environ, **self.env, **self.own_env.get(service, {}),
+                "HTTP_PORT": str(self.ports[service]), "PYTHONUNBUFFERED": "1"}  # fmt: skip
 
     def _pump(self, service: str, process: subprocess.Popen[bytes]) -> None:
         prefix = f"{service:<8}|"

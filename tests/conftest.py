@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from safety_month.infra.stack import Endpoints, LocalStack
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.topics import ensure_topics
 
 JWT_SECRET = "test-secret-0123456789abcdef0123456789"
@@ -26,11 +27,13 @@ def infra() -> Iterator[Endpoints]:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(infra: Endpoints) -> str:
-    """The contract's topics exist first, as `safety-month up` makes them before any service
+def kafka(infra: Endpoints) -> KafkaAccess:
+    """The broker as the operator's principal (the tests' own topics need no ACLs of their own).
+
+    The project's topics exist first, as `safety-month up` makes them before any service
     starts: a topic the broker made on first use would have its default partitions."""
-    asyncio.run(ensure_topics(infra.kafka_bootstrap_servers))
-    return infra.kafka_bootstrap_servers
+    asyncio.run(ensure_topics(infra.kafka))
+    return infra.kafka
 
 
 def _with_database(url: str, name: str) -> str:

@@ -20,6 +20,7 @@ from smonth_shared.auth import issue_token
 from smonth_shared.backoff import Backoff
 from smonth_shared.clock import Clock
 from smonth_shared.events import INBOUND
+from smonth_shared.kafka import KafkaAccess
 
 INBOUND_TYPES = {"progress": "progress.reported", "liaison": "liaison.designated"}
 CONCURRENCY = 24
@@ -46,12 +47,12 @@ class Tally:
 
 class Driver:
     def __init__(
-        self, *, intake_url: str, jwt_secret: str, bootstrap_servers: str, clock: Clock,
+        self, *, intake_url: str, jwt_secret: str, kafka: KafkaAccess, clock: Clock,
         campaign: str,
     ) -> None:  # fmt: skip
         self.intake_url = intake_url
         self.jwt_secret = jwt_secret
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.clock = clock
         self.campaign = campaign
         self.tally = Tally()
@@ -59,7 +60,7 @@ class Driver:
         self._slots = asyncio.Semaphore(CONCURRENCY)
 
     async def play(self, scenario: Scenario, on_step: Callable[[Action], None]) -> Tally:
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all",
+        producer = AIOKafkaProducer(**self.kafka.client_options(), acks="all",
                                     enable_idempotence=True)  # fmt: skip
         await producer.start()
         limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)

@@ -80,7 +80,8 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
             "TIP_RATE_PER_MINUTE": "1000000", "LOG_LEVEL": "WARNING",
         }  # fmt: skip
         log_file = (out / "services.log").open("w", encoding="utf-8")
-        supervisor = Supervisor(env, echo=lambda line: print(line, file=log_file, flush=True))
+        supervisor = Supervisor(env, own_env=endpoints.own_env(),
+                                echo=lambda line: print(line, file=log_file, flush=True))  # fmt: skip
         try:
             supervisor.migrate()
             supervisor.start()
@@ -120,7 +121,7 @@ async def _play(scenario: Scenario, clock: SimulatedClock, supervisor: Superviso
                 secrets: dict[str, str], endpoints: Any, console: Console) -> Tally:  # fmt: skip
     driver = Driver(
         intake_url=supervisor.url("intake"), jwt_secret=secrets["SAFETY_MONTH_JWT_SECRET"],
-        bootstrap_servers=endpoints.kafka_bootstrap_servers, clock=clock, campaign=CAMPAIGN,
+        kafka=endpoints.kafka, clock=clock, campaign=CAMPAIGN,
     )  # fmt: skip
     kinds = Counter(action.kind for action in scenario.actions)
     with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),

@@ -2,6 +2,11 @@
 
 No Kafka distribution and no Docker: `deploy/kafka/pom.xml` names the jars, Maven copies them once
 into `.run/kafka/libs`, and `java -cp 'libs/*' kafka.Kafka` runs the broker.
+
+It refuses strangers: clients authenticate with SASL/SCRAM-SHA-512 on the client port and are
+held to their ACLs (`kafka_access`); the broker's own admin uses PLAIN on an internal listener
+(the client port + 2) and the controller's (+ 1), where SCRAM cannot serve before the metadata
+that holds its credentials is loaded.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from safety_month.infra import (
     tail,
     terminate,
 )
+from safety_month.infra.kafka_access import ADMIN, SUPER_USERS, KafkaCredentials, provision
+from smonth_shared.kafka import KafkaAccess
 
 MAIN_CLASS = "kafka.Kafka"
 HEAP = "512m"
@@ -134,8 +141,10 @@ class KafkaServer:
         self.profile = profile
         self.port = port
         self.controller_port = controller_port
+        self.internal_port = port + 2
         self.log = log
         home = profile_dir(profile)
+        self.credentials = KafkaCredentials.of_profile(home)
         self.data_dir = home / "kafka-data"
         self.logs_dir = home / "logs"
         self.properties = home / "kafka.properties"
@@ -149,6 +158,17 @@ class KafkaServer:
     def bootstrap_servers(self) -> str:
         return f"{HOST}:{self.port}"
 
+    def access(self, principal: str) -> KafkaAccess:
+        """How `principal` reaches this broker."""
+        return self.credentials.access(self.bootstrap_servers, principal)
+
+    @property
+    def admin_access(self) -> KafkaAccess:
+        return KafkaAccess(
+            f"{HOST}:{self.internal_port}", security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="PLAIN", username=ADMIN, password=self.credentials.password_of(ADMIN),
+        )  # fmt: skip
+
     # --- public ------------------------------------------------------------------------------
 
     def start(self, timeout: float = 90.0) -> bool:
@@ -158,9 +178,12 @@ class KafkaServer:
             pid = self.running_pid()
             if pid is not None:
                 self._reuse(pid, timeout)
-                return False
-            self._launch_and_wait(timeout)
-            return True
+                launched = False
+            else:
+                self._launch_and_wait(timeout)
+                launched = True
+            provision(self.admin_access, self.credentials)
+            return launched
 
     def stop(self) -> None:
         """Stop this profile's broker, whoever started it; nothing to do when none runs."""
@@ -193,7 +216,7 @@ class KafkaServer:
 
     def _reuse(self, pid: int, timeout: float) -> None:
         configured = _read_properties(self.properties).get("advertised.listeners", "")
-        if not configured.endswith(f"//{self.bootstrap_servers}"):
+        if f"CLIENT://{self.bootstrap_servers}" not in configured.split(","):
             raise InfraError(
                 f"kafka: profile {self.profile!r} already runs a broker (pid {pid}) at "
                 f"{configured or 'an unknown address'}, not {self.bootstrap_servers}; stop it first"
@@ -203,7 +226,7 @@ class KafkaServer:
                  f" in {elapsed:.1f} s")  # fmt: skip
 
     def _launch_and_wait(self, timeout: float) -> None:
-        ensure_ports_free("kafka", [self.port, self.controller_port])
+        ensure_ports_free("kafka", [self.port, self.controller_port, self.internal_port])
         libs = ensure_jars(self.log)
         started = time.monotonic()
         self._write_properties()
@@ -226,9 +249,11 @@ class KafkaServer:
         # Rewritten at every start so that the ports given now apply.
         self.properties.parent.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        self.properties.write_text(
-            server_properties(self.port, self.controller_port, self.data_dir)
-        )
+        self.properties.write_text(server_properties(
+            self.port, self.controller_port, self.internal_port, self.data_dir,
+            admin_password=self.credentials.password_of(ADMIN),
+        ))  # fmt: skip
+        self.properties.chmod(0o600)  # it holds the admin's password
 
     def _format(self, libs: Path) -> None:
         self.log("kafka: formatting a new data directory (first start of this profile)")
@@ -283,9 +308,7 @@ class KafkaServer:
                     f"and of {self.stdout_log}:\n{self._tail(self.stdout_log, 10)}"
                 )
             # A TCP connection first: cheap, and it keeps aiokafka from logging refusals.
-            return port_accepts(self.port) and run_sync(
-                lambda: answers_metadata(self.bootstrap_servers)
-            )
+            return port_accepts(self.port) and run_sync(lambda: answers_metadata(self.admin_access))
 
         if not poll_until(ready, timeout):
             raise InfraError(
@@ -299,10 +322,10 @@ class KafkaServer:
         return tail(log, lines, since=self._log_marks.get(log, 0))
 
 
-async def answers_metadata(bootstrap_servers: str, within: float = 5.0) -> bool:
+async def answers_metadata(kafka: KafkaAccess, within: float = 5.0) -> bool:
     """Whether the broker answers a metadata request: Kafka's own notion of "serving"."""
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers,
+        **kafka.client_options(),
         client_id="safety-month-infra-probe",
         request_timeout_ms=int(within * 1000),
     )
@@ -317,17 +340,40 @@ async def answers_metadata(bootstrap_servers: str, within: float = 5.0) -> bool:
         await admin.close()
 
 
-def server_properties(port: int, controller_port: int, data_dir: Path) -> str:
+def server_properties(
+    port: int, controller_port: int, internal_port: int, data_dir: Path, *, admin_password: str
+) -> str:
+    plain = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required"
+        f' username="{ADMIN}" password="{admin_password}" user_{ADMIN}="{admin_password}";'
+    )
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@{HOST}:{controller_port}",
-        "listeners": f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{HOST}:{port}",
+        "listeners": f"CLIENT://{HOST}:{port},INTERNAL://{HOST}:{internal_port},"
+        f"CONTROLLER://{HOST}:{controller_port}",
+        "advertised.listeners": f"CLIENT://{HOST}:{port},INTERNAL://{HOST}:{internal_port}",
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": "INTERNAL",
+        "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT,"
+        "CONTROLLER:SASL_PLAINTEXT",
+        # Clients: SCRAM, whose credentials live in the cluster's metadata (kafka_access).
+        "listener.name.client.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "listener.name.client.scram-sha-512.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        # The broker itself and the admin who provisions: PLAIN, from this file (mode 600).
+        "sasl.mechanism.inter.broker.protocol": "PLAIN",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.internal.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.internal.plain.sasl.jaas.config": plain,
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": plain,
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": ";".join(f"User:{name}" for name in SUPER_USERS),
+        "allow.everyone.if.no.acl.found": "false",
         "log.dirs": str(data_dir),
         "num.partitions": "12",
+        # Only a principal allowed to create topics (the operator's) makes one by naming it.
         "auto.create.topics.enable": "true",
         # One broker: every internal topic has a single replica; few partitions start faster.
         "offsets.topic.replication.factor": "1",

@@ -18,7 +18,10 @@ from typing import Literal
 
 from safety_month.infra import Log
 from safety_month.infra.kafka import KafkaServer
+from safety_month.infra.kafka_access import OPERATOR, KafkaCredentials
 from safety_month.infra.postgres import DEFAULT_DATABASE, PostgresServer
+from smonth_shared.events import SERVICES
+from smonth_shared.kafka import KafkaAccess
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 DATABASE_ENV = "DATABASE_URL"
@@ -34,12 +37,59 @@ PROFILE_PORTS: dict[str, tuple[int, int]] = {
 
 @dataclass(frozen=True)
 class Endpoints:
-    kafka_bootstrap_servers: str
+    kafka: KafkaAccess  # as the operator: a super user of the launcher's broker
     database_url: str
+    # The launcher's principals; None for a cluster the environment names (its access is
+    # the environment's, for every service alike).
+    kafka_credentials: KafkaCredentials | None = None
+
+    @property
+    def kafka_bootstrap_servers(self) -> str:
+        return self.kafka.bootstrap_servers
 
     def as_env(self) -> dict[str, str]:
-        """The environment variables the services read (see smonth_shared.settings)."""
-        return {KAFKA_ENV: self.kafka_bootstrap_servers, DATABASE_ENV: self.database_url}
+        """The environment variables the services read (see smonth_shared.settings), with the
+        operator's principal (for the command line's tools)."""
+        return {DATABASE_ENV: self.database_url, **kafka_env(self.kafka)}
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """The same, with the service's own principal on the launcher's broker."""
+        return {**self.as_env(), **self.own_env().get(service, {})}
+
+    def own_env(self) -> dict[str, dict[str, str]]:
+        """Each service's principal, as its settings read it (none for a cluster the
+        environment names: every service reaches it as the environment says)."""
+        if self.kafka_credentials is None:
+            return {}
+        return {name: self.kafka_credentials.service_env(name) for name in SERVICES}
+
+
+def kafka_env(kafka: KafkaAccess) -> dict[str, str]:
+    env = {KAFKA_ENV: kafka.bootstrap_servers, "KAFKA_SECURITY_PROTOCOL": kafka.security_protocol}
+    if kafka.uses_sasl:
+        env |= {"KAFKA_SASL_MECHANISM": kafka.sasl_mechanism,
+                "KAFKA_SASL_USERNAME": kafka.username or "",
+                "KAFKA_SASL_PASSWORD": kafka.password or ""}  # fmt: skip
+    for name, value in (("KAFKA_SSL_CAFILE", kafka.ssl_cafile),
+                        ("KAFKA_SSL_CERTFILE", kafka.ssl_certfile),
+                        ("KAFKA_SSL_KEYFILE", kafka.ssl_keyfile)):  # fmt: skip
+        if value:
+            env[name] = value
+    return env
+
+
+def kafka_from_env(bootstrap_servers: str) -> KafkaAccess:
+    """A cluster the environment names, reached as the environment says (the same settings as
+    the services': KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_USERNAME...)."""
+    get = os.environ.get
+    return KafkaAccess(
+        bootstrap_servers,
+        security_protocol=get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),  # type: ignore[arg-type]
+        sasl_mechanism=get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),  # type: ignore[arg-type]
+        username=get("KAFKA_SASL_USERNAME"), password=get("KAFKA_SASL_PASSWORD"),
+        ssl_cafile=get("KAFKA_SSL_CAFILE"), ssl_certfile=get("KAFKA_SSL_CERTFILE"),
+        ssl_keyfile=get("KAFKA_SSL_KEYFILE"),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -94,8 +144,9 @@ class LocalStack:
                 self.log(f"{name}: using {value} from the environment, not starting one")
         self._start_all(wanted)
         self._endpoints = Endpoints(
-            kafka_bootstrap_servers=kafka_env or self.kafka.bootstrap_servers,
+            kafka=kafka_from_env(kafka_env) if kafka_env else self.kafka.access(OPERATOR),
             database_url=database_env or self.postgres.database_url,
+            kafka_credentials=None if kafka_env else self.kafka.credentials,
         )
         return self._endpoints
 

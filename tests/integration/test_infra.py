@@ -21,12 +21,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from safety_month.infra import InfraError, profile_dir
 from safety_month.infra.kafka import jar_dir
 from safety_month.infra.stack import Endpoints, LocalStack
+from smonth_shared.kafka import KafkaAccess
 
 pytestmark = pytest.mark.integration
 
 PROFILE = "infra-test"
-KAFKA_PORT = 29092  # and 29093 for the KRaft controller
-POSTGRES_PORT = 25432
+KAFKA_PORT = 29492  # and 29493 for the KRaft controller, 29494 for the broker's own listener
+POSTGRES_PORT = 25832
 
 
 def _stack(log: list[str]) -> LocalStack:
@@ -53,8 +54,8 @@ def fresh_profile() -> Iterator[None]:
     _stack([]).stop()
 
 
-async def _kafka_round_trip(bootstrap: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _kafka_round_trip(kafka: KafkaAccess) -> None:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         cluster = await admin.describe_cluster()
@@ -63,14 +64,14 @@ async def _kafka_round_trip(bootstrap: str) -> None:
         await admin.close()
 
     topic = f"infra-test-{uuid.uuid4().hex}"  # created on first use (auto.create.topics.enable)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**kafka.client_options())
     await producer.start()
     try:
         await asyncio.wait_for(producer.send_and_wait(topic, b"ping", key=b"k"), 60)
     finally:
         await producer.stop()
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(topic, **kafka.client_options(), auto_offset_reset="earliest")
     await consumer.start()
     try:
         record = await asyncio.wait_for(consumer.getone(), 60)
@@ -108,11 +109,12 @@ async def test_start_serves_reuses_and_stops_without_leftovers(fresh_profile: No
 
     endpoints = stack.start()
 
-    assert endpoints == Endpoints(
-        kafka_bootstrap_servers=f"127.0.0.1:{KAFKA_PORT}",
-        database_url=f"postgresql://postgres@127.0.0.1:{POSTGRES_PORT}/safety_month",
-    )
-    await _kafka_round_trip(endpoints.kafka_bootstrap_servers)
+    assert endpoints.kafka_bootstrap_servers == f"127.0.0.1:{KAFKA_PORT}"
+    assert (endpoints.kafka.security_protocol, endpoints.kafka.username) == (
+        "SASL_PLAINTEXT", "operator",
+    )  # fmt: skip
+    assert endpoints.database_url == f"postgresql://postgres@127.0.0.1:{POSTGRES_PORT}/safety_month"
+    await _kafka_round_trip(endpoints.kafka)
     table = f"infra_test_{uuid.uuid4().hex}"
     version = await _postgres_version_and_table(endpoints.database_url, table)
     assert version.startswith("PostgreSQL 18")
@@ -139,7 +141,7 @@ async def test_start_serves_reuses_and_stops_without_leftovers(fresh_profile: No
     assert not [line for line in log if "maven" in line or "initdb" in line or "format" in line]
     assert jar_dir().stat().st_mtime_ns == jars_mtime
     assert await _postgres_note(endpoints.database_url, table) == "kept"
-    await _kafka_round_trip(endpoints.kafka_bootstrap_servers)
+    await _kafka_round_trip(endpoints.kafka)
 
     family = _family(_pids(stack)["kafka"]) | _family(_pids(stack)["postgres"])
     stack.stop()
@@ -156,7 +158,7 @@ def test_addresses_from_the_environment_start_nothing(monkeypatch: pytest.Monkey
         endpoints = stack.start()
 
     assert endpoints == Endpoints(
-        kafka_bootstrap_servers="kafka.example:9092",
+        kafka=KafkaAccess("kafka.example:9092"),
         database_url="postgresql://app@db.example:5432/safety_month",
     )
     assert {status.source for status in stack.status()} == {"environment"}

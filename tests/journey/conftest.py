@@ -16,6 +16,7 @@ from safety_month.demo.sinks import MailSink, SmsSink, free_port
 from safety_month.infra.stack import Endpoints
 from safety_month.supervisor import SERVICES, Supervisor
 from smonth_shared.auth import Role, issue_token
+from smonth_shared.kafka import KafkaAccess
 
 
 @dataclass
@@ -25,14 +26,14 @@ class RunningSystem:
     mail: MailSink
     sms: SmsSink
     logs: list[str]
-    bootstrap: str
+    kafka: KafkaAccess
     group_prefix: str
 
     def wait_until_caught_up(self, consumer: str, *topics: str, timeout: float = 60.0) -> None:
         """Until `consumer` has committed every record now on `topics`: the services share the
         test broker with earlier tests, whose events a fresh service first works through."""
         group = f"{self.group_prefix}.{consumer}"
-        asyncio.run(_caught_up(self.bootstrap, group, topics, timeout))
+        asyncio.run(_caught_up(self.kafka, group, topics, timeout))
 
     def recent_logs(self, service: str, lines: int = 40) -> str:
         """The end of a service's log, for the message of a failing assertion."""
@@ -58,7 +59,7 @@ def running_system(
     group_prefix = f"journey-{uuid.uuid4().hex[:8]}"
     with MailSink(folder / "mail") as mail, SmsSink(folder / "sms.jsonl") as sms:
         env = {
-            "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+            **infra.as_env(),
             "DATABASE_URL": module_database_url,
             "SAFETY_MONTH_JWT_SECRET": secret,
             "TIP_CONTACT_KEY": Fernet.generate_key().decode(),
@@ -68,21 +69,24 @@ def running_system(
             "CONSUMER_GROUP_PREFIX": group_prefix,
         }  # fmt: skip
         supervisor = Supervisor(
-            env, ports={name: free_port() for name in SERVICES}, echo=logs.append
-        )
+            env, ports={name: free_port() for name in SERVICES}, own_env=infra.own_env(),
+            echo=logs.append,
+        )  # fmt: skip
         try:
             supervisor.migrate()
             supervisor.start()
             supervisor.wait_ready(timeout=90)
-            yield RunningSystem(supervisor, secret, mail, sms, logs, infra.kafka_bootstrap_servers,
+            yield RunningSystem(supervisor, secret, mail, sms, logs, infra.kafka,
                                 group_prefix)  # fmt: skip
         finally:
             supervisor.stop()
 
 
-async def _caught_up(bootstrap: str, group: str, topics: tuple[str, ...], within: float) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def _caught_up(
+    kafka: KafkaAccess, group: str, topics: tuple[str, ...], within: float
+) -> None:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
+    reader = AIOKafkaConsumer(**kafka.client_options(), enable_auto_commit=False)
     await admin.start()
     await reader.start()
     try:

@@ -38,7 +38,7 @@ def run_service(
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     if args.command == "migrate" or args.migrate_first:
         applied = asyncio.run(migrate(settings.database_url, settings.db_schema, migrations))
-        created = asyncio.run(ensure_topics(settings.kafka_bootstrap_servers))
+        created = asyncio.run(ensure_topics(settings.kafka))
         logger = logging.getLogger(settings.service_name)
         logger.info("migrations: %s", ", ".join(applied) or "up to date")
         logger.info("topics created: %s", ", ".join(created) or "none missing")

@@ -28,6 +28,7 @@ from opentelemetry.trace import SpanKind, set_span_in_context
 from smonth_shared.backoff import Backoff
 from smonth_shared.db import DATABASE_OUTAGES, Connection, connect
 from smonth_shared.events import Envelope
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.telemetry import (
     context_from_headers,
     current_trace_headers,
@@ -104,12 +105,12 @@ SELECT pg_notify($2, '') WHERE EXISTS (SELECT FROM added)
 """
 
 
-def new_producer(bootstrap_servers: str, **overrides: object) -> AIOKafkaProducer:
+def new_producer(kafka: KafkaAccess, **overrides: object) -> AIOKafkaProducer:
     """The producer every service uses: idempotent and fully acknowledged, so order per key holds
     across retries. No linger: the relay sends a whole batch read from its table before the
     producer's sender runs, so waiting for more records would only delay each event."""
     settings: dict[str, object] = {
-        "bootstrap_servers": bootstrap_servers,
+        **kafka.client_options(),
         "acks": "all",
         "enable_idempotence": True,
         "linger_ms": 0,
@@ -128,7 +129,7 @@ class OutboxRelay:
         *,
         dsn: str,
         schema: str,
-        bootstrap_servers: str,
+        kafka: KafkaAccess,
         batch_size: int = 2000,
         poll_interval: float = 0.5,
     ) -> None:
@@ -137,7 +138,7 @@ class OutboxRelay:
         self.schema = schema
         self.channel = f"outbox_{schema}"
         self.writers_lock = writers_lock(schema)
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.is_leader = False
@@ -326,7 +327,7 @@ class OutboxRelay:
 
     @contextlib.asynccontextmanager
     async def _producer(self) -> AsyncIterator[AIOKafkaProducer]:
-        producer = new_producer(self.bootstrap_servers)
+        producer = new_producer(self.kafka)
         try:
             await producer.start()
             yield producer

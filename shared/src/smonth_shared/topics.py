@@ -1,20 +1,28 @@
-"""Creating the contract's topics with their partitions and retention, once, before services start."""
+"""Creating the project's topics with their partitions and retention, once, before services start."""
 
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+)
 
-from smonth_shared.events import ALL_TOPICS, Topic
+from smonth_shared.events import ALL_TOPICS, INTERNAL_TOPICS, Topic
+from smonth_shared.kafka import KafkaAccess
 
 log = logging.getLogger(__name__)
 
+EVERY_TOPIC = (*ALL_TOPICS, *INTERNAL_TOPICS)
 
-async def ensure_topics(
-    bootstrap_servers: str, topics: tuple[Topic, ...] = ALL_TOPICS
-) -> list[str]:
-    """Creates what is missing; returns the names created. Existing topics are left as they are."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+
+async def ensure_topics(kafka: KafkaAccess, topics: tuple[Topic, ...] = EVERY_TOPIC) -> list[str]:
+    """Creates what is missing; returns the names created. Existing topics are left as they are.
+
+    On a cluster with ACLs only the operator's principal may create topics (a service sees only
+    the topics it may use): a service's own attempt is then logged and left to the operator."""
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -24,12 +32,22 @@ async def ensure_topics(
                 await admin.create_topics([_new_topic(topic) for topic in missing])
             except TopicAlreadyExistsError:
                 log.info("topics created meanwhile by another process")
+            except (TopicAuthorizationFailedError, ClusterAuthorizationFailedError):
+                log.info("%s may not create topics (%s): the operator's provisioning makes them",
+                         kafka.principal, ", ".join(t.name for t in missing))  # fmt: skip
+                return []
         return [topic.name for topic in missing]
     finally:
         await admin.close()
 
 
-def _new_topic(topic: Topic) -> NewTopic:
+def topic_configs(topic: Topic) -> dict[str, str]:
     configs = {"cleanup.policy": "compact"} if topic.compacted else {}
+    if topic.broker_timestamps:
+        configs["message.timestamp.type"] = "LogAppendTime"
+    return configs
+
+
+def _new_topic(topic: Topic) -> NewTopic:
     return NewTopic(topic.name, num_partitions=topic.partitions, replication_factor=1,
-                    topic_configs=configs)  # fmt: skip
+                    topic_configs=topic_configs(topic))  # fmt: skip

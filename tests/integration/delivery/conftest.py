@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from smonth_shared.db import create_pool, migrate
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import OutboxRelay, new_producer
 from tests.integration.delivery.delivery_kit import PARTITIONS, SCHEMA, THINGS_SQL, create_topic
 
@@ -38,15 +39,15 @@ async def pool(database_url: str, migrations: Path) -> AsyncIterator[asyncpg.Poo
 
 
 @pytest.fixture
-async def topic(kafka_bootstrap: str, unique_topic: str) -> str:
+async def topic(kafka: KafkaAccess, unique_topic: str) -> str:
     """A topic of the test's own, with a few partitions so that per-key order means something."""
-    await create_topic(kafka_bootstrap, unique_topic, PARTITIONS)
+    await create_topic(kafka, unique_topic, PARTITIONS)
     return unique_topic
 
 
 @pytest.fixture(scope="session")
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = new_producer(kafka_bootstrap)
+async def producer(kafka: KafkaAccess) -> AsyncIterator[AIOKafkaProducer]:
+    producer = new_producer(kafka)
     await producer.start()
     try:
         yield producer
@@ -56,16 +57,16 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
 
 @pytest.fixture
 async def start_relay(
-    pool: asyncpg.Pool, database_url: str, kafka_bootstrap: str
+    pool: asyncpg.Pool, database_url: str, kafka: KafkaAccess
 ) -> AsyncIterator[Callable[..., tuple[OutboxRelay, asyncio.Task[None]]]]:
     """Starts relays of the throwaway service; all are cancelled when the test ends."""
     tasks: list[asyncio.Task[None]] = []
 
     def start(
-        bootstrap: str | None = None, **options: float
+        through: KafkaAccess | None = None, **options: float
     ) -> tuple[OutboxRelay, asyncio.Task[None]]:
         relay = OutboxRelay(
-            pool, dsn=database_url, schema=SCHEMA, bootstrap_servers=bootstrap or kafka_bootstrap,
+            pool, dsn=database_url, schema=SCHEMA, kafka=through or kafka,
             poll_interval=options.pop("poll_interval", 0.1), **options,  # type: ignore[arg-type]
         )  # fmt: skip
         tasks.append(asyncio.create_task(relay.run()))

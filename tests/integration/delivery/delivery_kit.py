@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from smonth_shared.events import CaseReported, Envelope, new_event
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import Outbox
 
 SCHEMA = "things"
@@ -51,8 +52,8 @@ async def commit_events(pool: asyncpg.Pool, topic: str, *events: Envelope) -> No
         await add_events(conn, topic, *events)
 
 
-async def create_topic(bootstrap: str, name: str, partitions: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def create_topic(kafka: KafkaAccess, name: str, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, replication_factor=1)])
@@ -60,8 +61,8 @@ async def create_topic(bootstrap: str, name: str, partitions: int) -> None:
         await admin.close()
 
 
-async def partitions_of(bootstrap: str, topic: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def partitions_of(kafka: KafkaAccess, topic: str) -> int:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         [description] = await admin.describe_topics([topic])
@@ -70,8 +71,8 @@ async def partitions_of(bootstrap: str, topic: str) -> int:
     return len(description["partitions"])
 
 
-async def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def end_offsets(kafka: KafkaAccess, topic: str, partitions: int) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(**kafka.client_options(), enable_auto_commit=False)
     await consumer.start()
     try:
         return await consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
@@ -80,7 +81,7 @@ async def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[Topic
 
 
 async def read_topic(
-    bootstrap: str,
+    kafka: KafkaAccess,
     topic: str,
     partitions: int,
     *,
@@ -92,7 +93,7 @@ async def read_topic(
     """The records kept so far, in (partition, offset) order, once `until` holds of them; or
     whatever was kept after `within` seconds."""
     assigned = [TopicPartition(topic, p) for p in range(partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.client_options(), enable_auto_commit=False)
     await consumer.start()
     kept: list[ConsumerRecord] = []
     try:
@@ -109,11 +110,11 @@ async def read_topic(
     return kept
 
 
-async def read_to_end(bootstrap: str, topic: str, partitions: int) -> list[ConsumerRecord]:
+async def read_to_end(kafka: KafkaAccess, topic: str, partitions: int) -> list[ConsumerRecord]:
     """Every record on the topic now, in (partition, offset) order: for a test that has waited
     until nothing more will be written, and must see that nothing else was."""
     assigned = [TopicPartition(topic, p) for p in range(partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.client_options(), enable_auto_commit=False)
     await consumer.start()
     kept: list[ConsumerRecord] = []
     try:

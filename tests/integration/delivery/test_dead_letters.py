@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 
 from smonth_shared.consumer import DeadLetters, Effect, EventProcessor, PoisonEvent, Record
 from smonth_shared.events import DEADLETTER, Envelope
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.topics import ensure_topics
 from tests.integration.delivery.delivery_kit import (
     case_event,
@@ -66,15 +67,15 @@ POISONS = {
 
 
 @pytest.fixture
-async def dead_letter_partitions(kafka_bootstrap: str) -> int:
+async def dead_letter_partitions(kafka: KafkaAccess) -> int:
     """The contract's topic, as a deployment creates it; read from the end, as others share it."""
-    await ensure_topics(kafka_bootstrap, (DEADLETTER,))
-    return await partitions_of(kafka_bootstrap, DEADLETTER.name)
+    await ensure_topics(kafka, (DEADLETTER,))
+    return await partitions_of(kafka, DEADLETTER.name)
 
 
 @pytest.mark.parametrize("poison", list(POISONS))
 async def test_a_poison_message_is_dead_lettered_unchanged_and_the_next_one_is_applied(
-    pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka_bootstrap: str,
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaAccess,
     dead_letter_partitions: int, poison: str,
 ) -> None:  # fmt: skip
     make_value, reason = POISONS[poison]
@@ -84,7 +85,7 @@ async def test_a_poison_message_is_dead_lettered_unchanged_and_the_next_one_is_a
         consumer="reports", pool=pool, dead_letters=DeadLetters(producer, source="reports"),
         effects={"case.reported": effects.remember}, max_attempts=MAX_ATTEMPTS,
     )  # fmt: skip
-    since = await end_offsets(kafka_bootstrap, DEADLETTER.name, dead_letter_partitions)
+    since = await end_offsets(kafka, DEADLETTER.name, dead_letter_partitions)
 
     await processor.process([
         Record("smonth.case.v1", 3, 17, b"44", value, (("traceparent", b"00-abc"),)),
@@ -92,7 +93,7 @@ async def test_a_poison_message_is_dead_lettered_unchanged_and_the_next_one_is_a
     ])  # fmt: skip
 
     [letter] = await read_topic(
-        kafka_bootstrap, DEADLETTER.name, dead_letter_partitions, since=since, until=bool,
+        kafka, DEADLETTER.name, dead_letter_partitions, since=since, until=bool,
         keep=lambda record: record.value == value,
     )  # fmt: skip
     headers = dict(letter.headers)

@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from smonth_shared.consumer import DeadLetters, EventProcessor, Inbox, OffsetCommits, Record
 from smonth_shared.events import Envelope
+from smonth_shared.kafka import KafkaAccess
 from tests.integration.delivery.delivery_kit import case_event, create_topic
 
 pytestmark = pytest.mark.integration
@@ -84,21 +85,21 @@ async def test_a_batch_claims_only_the_events_not_seen_before(pool: asyncpg.Pool
 
 
 async def test_a_crash_before_the_offset_commit_redelivers_and_still_has_one_effect(
-    pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka_bootstrap: str, unique_topic: str
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaAccess, unique_topic: str
 ) -> None:
-    await create_topic(kafka_bootstrap, unique_topic, 1)
+    await create_topic(kafka, unique_topic, 1)
     event = case_event("44", "survives a crash")
     await producer.send_and_wait(unique_topic, event.to_bytes(), key=b"44")
     group = f"test.{uuid.uuid4().hex[:8]}"
     processor = _processor(pool, producer, "reports")
 
-    crashed = await _group_member(kafka_bootstrap, unique_topic, group)
+    crashed = await _group_member(kafka, unique_topic, group)
     try:
         first = await _next_batch(crashed)
         await processor.process(first)  # the effect commits; the offset never does
     finally:
         await crashed.stop()
-    successor = await _group_member(kafka_bootstrap, unique_topic, group)
+    successor = await _group_member(kafka, unique_topic, group)
     try:
         again = await _next_batch(successor)
         await processor.process(again)
@@ -112,9 +113,9 @@ async def test_a_crash_before_the_offset_commit_redelivers_and_still_has_one_eff
     assert committed == 1
 
 
-async def _group_member(bootstrap: str, topic: str, group: str) -> AIOKafkaConsumer:
+async def _group_member(kafka: KafkaAccess, topic: str, group: str) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+        topic, **kafka.client_options(), group_id=group, enable_auto_commit=False,
         auto_offset_reset="earliest",
     )  # fmt: skip
     await consumer.start()
@@ -130,14 +131,14 @@ async def _next_batch(consumer: AIOKafkaConsumer) -> list[Record]:
 
 
 async def test_the_offsets_of_processed_batches_are_committed_while_the_next_is_fetched(
-    pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka_bootstrap: str, unique_topic: str
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaAccess, unique_topic: str
 ) -> None:
-    await create_topic(kafka_bootstrap, unique_topic, 2)
+    await create_topic(kafka, unique_topic, 2)
     for n in range(6):
         await producer.send_and_wait(
             unique_topic, case_event("44", f"thing {n}").to_bytes(), partition=n % 2
         )
-    member = await _group_member(kafka_bootstrap, unique_topic, f"test.{uuid.uuid4().hex[:8]}")
+    member = await _group_member(kafka, unique_topic, f"test.{uuid.uuid4().hex[:8]}")
     commits = OffsetCommits("test consumer")
     try:
         seen: list[Record] = []

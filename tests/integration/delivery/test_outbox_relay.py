@@ -4,11 +4,13 @@ their state was committed, whatever the broker's mood."""
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import replace
 
 import asyncpg
 import pytest
 
 from smonth_shared.events import Envelope
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import pending_count
 from tests.integration.delivery.delivery_kit import (
     PARTITIONS,
@@ -30,14 +32,14 @@ UNREACHABLE = "127.0.0.1:1"
 
 
 async def test_events_committed_with_their_state_are_published_in_order_per_key(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
     events = [case_event(KEYS[n % 3], f"{KEYS[n % 3]}#{n:02}") for n in range(50)]
     start_relay(batch_size=7)
 
     for first in range(0, 50, 10):
         await commit_events(pool, topic, *events[first : first + 10])
-    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=lambda r: len(r) >= 50)
+    records = await read_topic(kafka, topic, PARTITIONS, until=lambda r: len(r) >= 50)
 
     titles_by_key: dict[bytes, list[str]] = defaultdict(list)
     for record in records:
@@ -49,13 +51,13 @@ async def test_events_committed_with_their_state_are_published_in_order_per_key(
 
 
 async def test_a_record_carries_the_event_unchanged_with_its_headers(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
     event = case_event("44", "headers")
     start_relay()
 
     await commit_events(pool, topic, event)
-    [record] = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=bool)
+    [record] = await read_topic(kafka, topic, PARTITIONS, until=bool)
 
     assert record.key == b"44"
     assert record.value == event.to_bytes()
@@ -64,7 +66,7 @@ async def test_a_record_carries_the_event_unchanged_with_its_headers(
 
 
 async def test_a_rolled_back_transaction_publishes_nothing(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
     abandoned = [case_event("44", "abandoned") for _ in range(3)]
     marker = case_event("44", "committed later")
@@ -76,16 +78,14 @@ async def test_a_rolled_back_transaction_publishes_nothing(
             raise RuntimeError("changed my mind")
     await commit_events(pool, topic, marker)
     # Published in order: once the later event is there, an earlier one would be too.
-    records = await read_topic(
-        kafka_bootstrap, topic, PARTITIONS, until=lambda r: marker.id in event_ids(r)
-    )
+    records = await read_topic(kafka, topic, PARTITIONS, until=lambda r: marker.id in event_ids(r))
 
     assert event_ids(records) == [marker.id]
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
 
 
 async def test_a_later_transaction_never_overtakes_an_earlier_one_still_open(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
     earlier, later = case_event("44", "written first"), case_event("44", "committed first")
     start_relay()
@@ -96,13 +96,13 @@ async def test_a_later_transaction_never_overtakes_an_earlier_one_still_open(
         # The relay is looking for rows to send while the earlier one is still open.
         await eventually(lambda: someone_waits_for_an_advisory_lock(pool),
                          what="the relay asks for the writers' lock")  # fmt: skip
-    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=lambda r: len(r) >= 2)
+    records = await read_topic(kafka, topic, PARTITIONS, until=lambda r: len(r) >= 2)
 
     assert event_ids(records) == [earlier.id, later.id]
 
 
 async def test_a_writer_long_in_flight_holds_back_neither_the_other_writers_nor_their_order(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
     """The relay waits for the writers in flight behind a lock they share; new writers queue
     behind its request, so it gives way after a moment instead of stalling them too."""
@@ -116,17 +116,17 @@ async def test_a_writer_long_in_flight_holds_back_neither_the_other_writers_nor_
         # Without the relay's lock timeout this never ends: the quick writer queues behind the
         # relay, which waits for the slow writer, which waits for the quick one.
         await asyncio.wait_for(commit_events(pool, topic, quick), timeout=30)
-    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=lambda r: len(r) >= 2)
+    records = await read_topic(kafka, topic, PARTITIONS, until=lambda r: len(r) >= 2)
 
     assert event_ids(records) == [slow.id, quick.id]
 
 
 async def test_writes_succeed_while_the_broker_is_down_and_are_published_once_it_is_back(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay,
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     events = [case_event(key, f"during the outage {key}") for key in KEYS]
-    _, cut_off = start_relay(UNREACHABLE)
+    _, cut_off = start_relay(replace(kafka, bootstrap_servers=UNREACHABLE))
 
     with caplog.at_level(logging.WARNING, logger="smonth_shared.outbox"):
         await commit_events(pool, topic, *events)
@@ -135,14 +135,14 @@ async def test_writes_succeed_while_the_broker_is_down_and_are_published_once_it
     cut_off.cancel()
     start_relay()
 
-    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=lambda r: len(r) >= 3)
+    records = await read_topic(kafka, topic, PARTITIONS, until=lambda r: len(r) >= 3)
 
     assert sorted(event_ids(records)) == sorted(event.id for event in events)
     await eventually(lambda: _all_published(pool), what="every row is marked published")
 
 
 async def test_a_notification_wakes_the_relay_before_its_next_poll(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
     """Needs a server of its own: another session's open transaction holds rows back (see the
     next test) until the next poll, a minute away here."""
@@ -153,12 +153,12 @@ async def test_a_notification_wakes_the_relay_before_its_next_poll(
 
     await commit_events(pool, topic, second)
 
-    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=lambda r: len(r) >= 2)
+    records = await read_topic(kafka, topic, PARTITIONS, until=lambda r: len(r) >= 2)
     assert event_ids(records) == [first.id, second.id]
 
 
 async def test_an_open_transaction_elsewhere_on_the_server_does_not_hold_back_the_events(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, database_url: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, database_url: str, start_relay
 ) -> None:
     """The four services share one PostgreSQL server (and transaction ids are server-wide): a
     transaction of another service that stays open, writing a long report or left idle, must
@@ -173,7 +173,7 @@ async def test_an_open_transaction_elsewhere_on_the_server_does_not_hold_back_th
         start_relay()
 
         await commit_events(pool, topic, event)
-        records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=bool)
+        records = await read_topic(kafka, topic, PARTITIONS, until=bool)
 
         await long_job.rollback()
     finally:
@@ -182,7 +182,7 @@ async def test_an_open_transaction_elsewhere_on_the_server_does_not_hold_back_th
 
 
 async def test_only_one_relay_leads_and_another_takes_over_when_it_stops(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
     one, one_task = start_relay()
     other, other_task = start_relay()
@@ -200,12 +200,12 @@ async def test_only_one_relay_leads_and_another_takes_over_when_it_stops(
     assert not leader.is_leader
     event = case_event("44", "after the takeover")
     await commit_events(pool, topic, event)
-    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=bool)
+    records = await read_topic(kafka, topic, PARTITIONS, until=bool)
     assert event_ids(records) == [event.id]
 
 
 async def test_a_relay_that_lost_its_lock_stops_leading_before_another_takes_over(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
     """The advisory lock is the only thing that keeps per-key order: a relay whose lock session
     died (a network cut, an administrator) must stop publishing, even in the middle of a
@@ -228,7 +228,7 @@ async def test_a_relay_that_lost_its_lock_stops_leading_before_another_takes_ove
 
 
 async def test_rows_the_broker_acknowledged_are_marked_even_when_a_later_row_is_refused(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
     """A row the broker will never take (bigger than a request may be) must not make the relay
     send the rows before it again and again."""
@@ -244,12 +244,12 @@ async def test_rows_the_broker_acknowledged_are_marked_even_when_a_later_row_is_
 
     await eventually(lambda: _parked_and_published(pool, 3),
                      what="the refused row is parked and the acknowledged rows are marked")  # fmt: skip
-    records = await read_to_end(kafka_bootstrap, topic, PARTITIONS)
+    records = await read_to_end(kafka, topic, PARTITIONS)
     assert event_ids(records) == [event.id for event in before]
 
 
 async def test_a_row_pending_again_after_the_relay_caught_up_is_published(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
     """The relay reads on from the last row it sent while it has more to send; once caught up it
     looks from the first pending row again, so a row set pending again (an operator unparking
@@ -262,7 +262,7 @@ async def test_a_row_pending_again_after_the_relay_caught_up_is_published(
     await pool.execute("UPDATE outbox SET published_at = NULL WHERE event_id = $1", events[1].id)
     await commit_events(pool, topic, case_event("44", "later"))
 
-    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=lambda r: len(r) >= 7)
+    records = await read_topic(kafka, topic, PARTITIONS, until=lambda r: len(r) >= 7)
     assert event_ids(records).count(events[1].id) == 2
     await eventually(lambda: _all_published(pool), what="the row pending again is marked too")
 

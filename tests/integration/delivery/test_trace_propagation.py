@@ -10,6 +10,7 @@ from opentelemetry.trace import SpanKind
 
 from smonth_shared.consumer import DeadLetters, EventProcessor, Record
 from smonth_shared.events import Envelope
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.measure import MeasuredRequests
 from smonth_shared.telemetry import tracer
 from tests.integration.delivery.delivery_kit import (
@@ -27,7 +28,7 @@ async def _remember(conn: asyncpg.Connection, event: Envelope) -> None:
 
 
 async def test_a_request_the_relay_and_the_consumer_share_one_trace(
-    pool: asyncpg.Pool, producer: AIOKafkaProducer, topic: str, kafka_bootstrap: str,
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, topic: str, kafka: KafkaAccess,
     start_relay, spans: InMemorySpanExporter,
 ) -> None:  # fmt: skip
     event = case_event("44", "traced")
@@ -39,7 +40,7 @@ async def test_a_request_the_relay_and_the_consumer_share_one_trace(
 
     with tracer().start_as_current_span("POST /v1/cases", kind=SpanKind.SERVER):
         await commit_events(pool, topic, event)
-    records = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=bool)
+    records = await read_topic(kafka, topic, PARTITIONS, until=bool)
     await processor.process([Record.of(record) for record in records])
 
     finished = {span.name: span for span in spans.get_finished_spans()}
@@ -61,13 +62,13 @@ async def test_a_request_the_relay_and_the_consumer_share_one_trace(
 
 
 async def test_an_event_written_outside_any_trace_starts_its_own_at_the_relay(
-    pool: asyncpg.Pool, topic: str, kafka_bootstrap: str, start_relay,
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay,
     spans: InMemorySpanExporter,
 ) -> None:  # fmt: skip
     start_relay()
 
     await commit_events(pool, topic, case_event("44", "untraced"))
-    [record] = await read_topic(kafka_bootstrap, topic, PARTITIONS, until=bool)
+    [record] = await read_topic(kafka, topic, PARTITIONS, until=bool)
 
     [publish] = [span for span in spans.get_finished_spans() if span.name == f"{topic} publish"]
     assert publish.parent is None

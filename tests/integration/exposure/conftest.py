@@ -25,7 +25,9 @@ from smonth_shared.campaign import load_campaign
 from smonth_shared.clock import SimulatedClock
 from smonth_shared.db import create_pool, migrate
 from smonth_shared.events import CaseReported, Envelope, Topic, new_event
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import Outbox, new_producer
+from smonth_shared.settings import kafka_settings
 from smonth_shared.topics import ensure_topics
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -144,22 +146,22 @@ async def _ready(client: httpx.AsyncClient) -> bool:
 
 @pytest.fixture
 async def exposure(
-    database_url: str, kafka_bootstrap: str, jwt_secret: str, unique_topic: str,
+    database_url: str, kafka: KafkaAccess, jwt_secret: str, unique_topic: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Exposure]:  # fmt: skip
     """exposure's tables in a fresh database, and its case topic one of this test's own, so
     that no other test's cases reach it; not started yet."""
     await migrate(database_url, "exposure", MIGRATIONS)
-    await ensure_topics(kafka_bootstrap, (Topic(name=unique_topic, partitions=1),))
+    await ensure_topics(kafka, (Topic(name=unique_topic, partitions=1),))
     monkeypatch.setattr(exposure_app, "CASE", Topic(name=unique_topic))
     deps = handlers.Deps(
         campaign=load_campaign("2021"), clock=SimulatedClock(MID_JUNE, speed=1.0),
         outbox=Outbox("exposure"),
     )  # fmt: skip
-    settings = {"database_url": database_url, "kafka_bootstrap_servers": kafka_bootstrap,
+    settings = {"database_url": database_url, **kafka_settings(kafka),
                 "safety_month_jwt_secret": jwt_secret}  # fmt: skip
     pool = await create_pool(database_url, "exposure")
-    producer = new_producer(kafka_bootstrap)
+    producer = new_producer(kafka)
     await producer.start()
     try:
         yield Exposure(pool, producer, unique_topic, jwt_secret, settings, deps)

@@ -39,7 +39,9 @@ from smonth_shared.events import (
     Topic,
     new_event,
 )
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import new_producer
+from smonth_shared.settings import kafka_settings
 from smonth_shared.topics import ensure_topics
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -232,7 +234,7 @@ async def _ready(client: httpx.AsyncClient) -> bool:
 
 @pytest.fixture
 async def reports(
-    database_url: str, kafka_bootstrap: str, jwt_secret: str, unique_topic: str,
+    database_url: str, kafka: KafkaAccess, jwt_secret: str, unique_topic: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Reports]:  # fmt: skip
     """reports' tables in a fresh database, and one topic of this test's own standing for every
@@ -241,12 +243,12 @@ async def reports(
     to forget a consumer of the test before."""
     name = f"reports_{uuid4().hex[:8]}"
     await migrate(database_url, name, MIGRATIONS)
-    await ensure_topics(kafka_bootstrap, (Topic(name=unique_topic, partitions=3),))
+    await ensure_topics(kafka, (Topic(name=unique_topic, partitions=3),))
     monkeypatch.setattr(reports_app, "CONSUMED_TOPICS", (unique_topic,))
-    settings = {"database_url": database_url, "kafka_bootstrap_servers": kafka_bootstrap,
+    settings = {"database_url": database_url, **kafka_settings(kafka),
                 "safety_month_jwt_secret": jwt_secret, "service_name": name}  # fmt: skip
     pool = await create_pool(database_url, name)
-    producer = new_producer(kafka_bootstrap)
+    producer = new_producer(kafka)
     await producer.start()
     try:
         yield Reports(pool, producer, unique_topic, jwt_secret, settings)

@@ -9,6 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from smonth_shared.events import NATIONAL, Envelope
+from smonth_shared.kafka import KafkaAccess
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,7 @@ async def published(reports: Any) -> list[Envelope]:
 
 
 async def test_a_summary_published_on_demand_links_to_bytes_matching_its_checksums(
-    reports: Any, kafka_bootstrap: str
+    reports: Any, kafka: KafkaAccess
 ) -> None:
     await reports.record(*reports.a_campaign_in_brief())
     async with reports.running() as client:
@@ -41,13 +42,13 @@ async def test_a_summary_published_on_demand_links_to_bytes_matching_its_checksu
             assert len(fetched.content) == artifact["size"]
         listed = (await reports.get("/v1/publications")).json()
         assert [p["id"] for p in listed] == [answer.json()["id"]]
-        relayed = await reports.eventually(lambda: on_the_national_topic(kafka_bootstrap, event))
+        relayed = await reports.eventually(lambda: on_the_national_topic(kafka, event))
         assert relayed.data == event.data
 
 
-async def on_the_national_topic(bootstrap: str, wanted: Envelope) -> Envelope | None:
+async def on_the_national_topic(kafka: KafkaAccess, wanted: Envelope) -> Envelope | None:
     """The event as it stands on smonth.national.v1, once the relay has published it."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=None,
                                 enable_auto_commit=False)  # fmt: skip
     await consumer.start()
     try:

@@ -61,10 +61,10 @@ async def replay(
     started = time.monotonic()
     freeze_start_up_objects()
     await migrate(settings.database_url, settings.db_schema, MIGRATIONS)
-    await ensure_topics(settings.kafka_bootstrap_servers)
+    await ensure_topics(settings.kafka)
     partitions = await _partitions_when_idle(settings, topics)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
+        **settings.kafka.client_options(), group_id=None,
         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=2000,
     )  # fmt: skip
     await consumer.start()
@@ -195,7 +195,7 @@ async def _partitions_when_idle(
 ) -> list[TopicPartition]:
     """The partitions of `topics`; refuses while the service's consumer group has members."""
     group = settings.consumer_group(settings.service_name)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**settings.kafka.client_options())
     await admin.start()
     try:
         described = await admin.describe_consumer_groups([group])
