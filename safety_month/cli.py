@@ -58,7 +58,7 @@ def up(
     stack = LocalStack("dev", log=lambda line: typer.echo(f"infra   | {line}"))
     endpoints = stack.start()
     supervisor = Supervisor(service_env(endpoints.as_env(), clock_start=clock_start, speed=speed),
-                            echo=typer.echo, colour=True)  # fmt: skip
+                            own_env=endpoints.own_env(), echo=typer.echo, colour=True)  # fmt: skip
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())

@@ -46,6 +46,8 @@ Effect = Callable[[Connection, Any], Awaitable[None]]
 # The effect of several events of one type, in the order they came, as if applied one by one.
 BatchEffect = Callable[[Connection, Sequence[Any]], Awaitable[None]]
 Parse = Callable[[bytes], Event]
+# Whether a parsed event may have its effect at all (who sent it): raises PoisonEvent if not.
+Admit = Callable[["Record", Event], None]
 
 # A batch span links to the trace of each of its events, up to this many.
 MAX_LINKS = 128
@@ -76,11 +78,15 @@ class Record(NamedTuple):
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp: int = 0  # ms; the broker's append time on a topic with LogAppendTime
 
     @classmethod
     def of(cls, raw: Any) -> "Record":
         return cls(raw.topic, raw.partition, raw.offset, raw.key, raw.value,
-                   tuple(raw.headers or ()))  # fmt: skip
+                   tuple(raw.headers or ()), raw.timestamp or 0)  # fmt: skip
+
+    def header(self, name: str) -> bytes | None:
+        return next((value for key, value in self.headers if key == name), None)
 
 
 class OffsetCommits:
@@ -151,7 +157,9 @@ class DeadLetters:
 
     async def send(self, record: Record, error: str) -> None:
         """The record unchanged, with why it was refused and by whom; waits for the broker."""
-        headers = [(k, v) for k, v in record.headers if k not in ("error", "error-source")]
+        # A sender's credential never reaches the dead letters (whoever may read them).
+        headers = [(k, v) for k, v in record.headers
+                   if k not in ("error", "error-source", "authorization")]  # fmt: skip
         headers += [("error", error[:4000].encode()), ("error-source", self.source.encode()),
                     ("original-topic", record.topic.encode())]  # fmt: skip
         backoff = Backoff()
@@ -180,8 +188,10 @@ class EventProcessor:
         batch_effects: Mapping[str, BatchEffect] | None = None,
         max_attempts: int = 5,
         parse: Parse = Envelope.from_bytes,
+        admit: Admit | None = None,
     ) -> None:
         self.parse = parse
+        self.admit = admit
         self.inbox = Inbox(consumer)
         self.pool = pool
         self.dead_letters = dead_letters
@@ -215,10 +225,17 @@ class EventProcessor:
     async def _parse(self, record: Record) -> Event | None:
         """The event, or None when it is dead-lettered as unreadable."""
         try:
-            return self.parse(record.value or b"")
+            event = self.parse(record.value or b"")
         except ValidationError as error:
             await self.dead_letters.send(record, f"invalid envelope: {_summarise(error)}")
             return None
+        if self.admit is not None:
+            try:
+                self.admit(record, event)
+            except PoisonEvent as refusal:
+                await self.dead_letters.send(record, f"{event.type} refused: {refusal}")
+                return None
+        return event
 
     async def _apply_batch(self, run: Sequence[tuple[Record, Event]]) -> None:
         if not run:

@@ -173,29 +173,57 @@ class NationalSummaryPublished(Payload):
     artifacts: list[Artifact]
 
 
+class AccessRevoked(Payload):
+    """Behind the contract (the internal access topic): tokens of `key` issued before
+    `not_before` are refused by every service from now on."""
+
+    key: str = Field(max_length=80, description="sub:<subject> or session:<id>.")
+    not_before: int = Field(ge=0, description="Unix seconds.")
+    reason: Literal["withdrawn", "signed-out", "password-changed", "liaison-replaced"]
+
+
 class Topic(BaseModel):
+    """A topic of the contract: its shape, and who writes and reads it (the broker's ACLs are
+    made from that: SYSTEMS are the ministry systems registered with the office)."""
+
     model_config = ConfigDict(frozen=True)
 
     name: str
     partitions: int = 12
     compacted: bool = False
+    # The broker stamps each record as it appends it: the time a system's token is checked at.
+    broker_timestamps: bool = False
+    writers: tuple[str, ...] = ()
+    readers: tuple[str, ...] = ()
 
 
-PROGRESS = Topic(name="smonth.progress.v1")
-SUMMARY = Topic(name="smonth.summary.v1")
-LIAISON = Topic(name="smonth.liaison.v1", compacted=True)
-MATERIAL = Topic(name="smonth.material.v1")
-CASE = Topic(name="smonth.case.v1")
-TIP = Topic(name="smonth.tip.v1")
-COMPLIANCE = Topic(name="smonth.compliance.v1")
-REMINDER = Topic(name="smonth.reminder.v1")
-NATIONAL = Topic(name="smonth.national.v1", partitions=1)
-INBOUND = Topic(name="smonth.inbound.v1")
-DEADLETTER = Topic(name="smonth.deadletter.v1", partitions=1)
+SYSTEMS = "systems"
+SERVICES = ("intake", "exposure", "notify", "reports")
+
+PROGRESS = Topic(name="smonth.progress.v1", writers=("intake",), readers=("reports",))
+SUMMARY = Topic(name="smonth.summary.v1", writers=("intake",), readers=("notify", "reports"))
+LIAISON = Topic(name="smonth.liaison.v1", compacted=True, writers=("intake",),
+                readers=("notify", "reports"))  # fmt: skip
+MATERIAL = Topic(name="smonth.material.v1", writers=("intake",), readers=("reports",))
+CASE = Topic(name="smonth.case.v1", writers=("intake", "exposure"),
+             readers=("exposure", "reports"))  # fmt: skip
+TIP = Topic(name="smonth.tip.v1", writers=("intake",), readers=("reports",))
+COMPLIANCE = Topic(name="smonth.compliance.v1", writers=("exposure",),
+                   readers=("notify", "reports"))  # fmt: skip
+REMINDER = Topic(name="smonth.reminder.v1", writers=("notify",), readers=("reports",))
+NATIONAL = Topic(name="smonth.national.v1", partitions=1, writers=("reports",))
+INBOUND = Topic(name="smonth.inbound.v1", broker_timestamps=True, writers=(SYSTEMS,),
+                readers=("intake",))  # fmt: skip
+DEADLETTER = Topic(name="smonth.deadletter.v1", partitions=1, writers=SERVICES)
 ALL_TOPICS = (
     PROGRESS, SUMMARY, LIAISON, MATERIAL, CASE, TIP, COMPLIANCE, REMINDER, NATIONAL, INBOUND,
     DEADLETTER,
 )  # fmt: skip
+# Behind the contract: who may no longer act (an account withdrawn, a session ended), read by
+# every instance of every service.
+ACCESS = Topic(name="smonth.access.v1", partitions=1, compacted=True, writers=("intake",),
+               readers=SERVICES)  # fmt: skip
+INTERNAL_TOPICS = (ACCESS,)
 
 EVENT_TYPES: dict[str, tuple[type[Payload], Topic]] = {
     "progress.reported": (ProgressReported, PROGRESS),
@@ -210,6 +238,7 @@ EVENT_TYPES: dict[str, tuple[type[Payload], Topic]] = {
     "reminder.sent": (ReminderOutcome, REMINDER),
     "reminder.failed": (ReminderOutcome, REMINDER),
     "national-summary.published": (NationalSummaryPublished, NATIONAL),
+    "access.revoked": (AccessRevoked, ACCESS),
 }
 EventType = Literal[
     "progress.reported",
@@ -224,6 +253,7 @@ EventType = Literal[
     "reminder.sent",
     "reminder.failed",
     "national-summary.published",
+    "access.revoked",
 ]
 
 

@@ -24,10 +24,13 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
+from smonth_shared.access_feed import AccessFeed
 from smonth_shared.asyncapi import asyncapi_document
+from smonth_shared.auth import TokenVerifier
 from smonth_shared.backoff import Backoff
 from smonth_shared.clock import clock_from_settings
 from smonth_shared.consumer import (
+    Admit,
     BatchEffect,
     DeadLetters,
     Effect,
@@ -72,8 +75,15 @@ class Runtime:
             settings.clock_speed_changes,
         )  # fmt: skip
         self.outbox = Outbox(settings.db_schema)
-        self.broker = KafkaBroker(settings.kafka_bootstrap_servers, logger=None)
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers, security=settings.kafka.faststream_security(),
+            logger=None,
+        )  # fmt: skip
         self.broker_ready = asyncio.Event()
+        self.verifier = TokenVerifier(
+            settings.safety_month_jwt_secret, provider=settings.identity_provider
+        )
+        self.access_feed = AccessFeed(settings.kafka, self.verifier.revocations)
         self._pool: asyncpg.Pool | None = None
         self._dead_letters: DeadLetters | None = None
         self._processors: list[EventProcessor] = []
@@ -91,7 +101,7 @@ class Runtime:
     def consume(
         self, *topics: str, effects: Mapping[str, Effect], consumer: str | None = None,
         batch_effects: Mapping[str, BatchEffect] | None = None, max_records: int = 500,
-        parse: Parse = Envelope.from_bytes,
+        parse: Parse = Envelope.from_bytes, admit: Admit | None = None,
     ) -> None:  # fmt: skip
         """Apply the events of `topics` through `effects` (by event type), once each; the types
         of `batch_effects` a Kafka batch at a time, in one transaction."""
@@ -105,7 +115,7 @@ class Runtime:
                     consumer=consumer or self.name, pool=self.pool,
                     dead_letters=self._require_dead_letters(), effects=effects,
                     batch_effects=batch_effects, max_attempts=self.settings.consumer_max_attempts,
-                    parse=parse,
+                    parse=parse, admit=admit,
                 )  # fmt: skip
             return holder["processor"]
 
@@ -154,6 +164,7 @@ class Runtime:
         except (*TRANSIENT_ERRORS, RuntimeError) as error:
             checks["database"] = f"unreachable: {error}"
         checks["broker"] = "ok" if self.broker_ready.is_set() else "not connected"
+        checks["access list"] = "ok" if self.access_feed.caught_up.is_set() else "not read yet"
         return checks
 
     def http_app(
@@ -195,16 +206,17 @@ class Runtime:
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         settings = self.settings
         self._pool = await create_pool(settings.database_url, settings.db_schema)
-        producer = new_producer(settings.kafka_bootstrap_servers)
+        producer = new_producer(settings.kafka)
         self._dead_letters = DeadLetters(producer, source=self.name)
         self.relay = OutboxRelay(
             self.pool, dsn=settings.database_url, schema=settings.db_schema,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            kafka=settings.kafka,
             batch_size=settings.relay_batch_size,
         )  # fmt: skip
         tasks = [
             asyncio.create_task(self._connect_broker(producer), name="broker"),
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
+            asyncio.create_task(self.access_feed.run(), name="access-list"),
             *(
                 asyncio.create_task(self._keep_running(name, job), name=name)
                 for name, job in self._jobs
@@ -252,6 +264,9 @@ class Runtime:
                 await job()
                 return
             except Exception as error:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # a failure while being stopped is the stop, not a job to restart
                 log.exception("%s: background job %s failed", self.name, name)
                 await _pause(f"{self.name}: restarting {name} ({error})", backoff)
 

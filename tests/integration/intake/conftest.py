@@ -27,7 +27,9 @@ from smonth_intake.app import MIGRATIONS, build
 from smonth_intake.config import IntakeSettings
 from smonth_shared.auth import Role, issue_token
 from smonth_shared.db import migrate
+from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import pending_count
+from smonth_shared.settings import kafka_settings
 from smonth_shared.topics import ensure_topics
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -47,6 +49,14 @@ class Intake:
 
     def auth(self, role: Role, unit: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, unit)}"}
+
+    def vouched(
+        self, system: str, units: list[str], *, secret: str | None = None
+    ) -> list[tuple[str, bytes]]:
+        """The record headers a registered ministry system sends with its envelopes."""
+        token = issue_token(secret or self.secret, role="system", sub=f"client:{system}",
+                            units=units, ttl=timedelta(minutes=15))  # fmt: skip
+        return [("authorization", f"Bearer {token}".encode())]
 
     async def rows(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         conn = await asyncpg.connect(
@@ -97,14 +107,14 @@ def until() -> Callable[..., Awaitable[Any]]:
 
 
 @pytest.fixture(scope="session")
-async def contract_topics(kafka_bootstrap: str) -> str:
-    await ensure_topics(kafka_bootstrap)
-    return kafka_bootstrap
+async def contract_topics(kafka: KafkaAccess) -> KafkaAccess:
+    await ensure_topics(kafka)
+    return kafka
 
 
-async def _new_topic(bootstrap: str) -> str:
+async def _new_topic(kafka: KafkaAccess) -> str:
     name = f"test.inbound.{uuid.uuid4().hex[:12]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, num_partitions=2, replication_factor=1)])
@@ -114,7 +124,7 @@ async def _new_topic(bootstrap: str) -> str:
 
 
 @pytest.fixture
-async def inbound_topic(contract_topics: str) -> str:
+async def inbound_topic(contract_topics: KafkaAccess) -> str:
     """An inbound topic of this test's own, so that only this test's intake reads it."""
     return await _new_topic(contract_topics)
 
@@ -130,7 +140,7 @@ StartIntake = Callable[..., contextlib.AbstractAsyncContextManager[Intake]]
 
 @pytest.fixture
 def start_intake(
-    migrated: str, contract_topics: str, inbound_topic: str, jwt_secret: str, tmp_path: Path
+    migrated: str, contract_topics: KafkaAccess, inbound_topic: str, jwt_secret: str, tmp_path: Path
 ) -> StartIntake:
     """Starts intake on this test's database; `clock_start` and other settings can be given."""
     key = Fernet.generate_key().decode()
@@ -138,7 +148,7 @@ def start_intake(
 
     def start(**overrides: Any) -> contextlib.AbstractAsyncContextManager[Intake]:
         return running(IntakeSettings(**{
-            "database_url": migrated, "kafka_bootstrap_servers": contract_topics,
+            "database_url": migrated, **kafka_settings(contract_topics),
             "safety_month_jwt_secret": jwt_secret, "tip_contact_key": key,
             "blob_dir": tmp_path / "blobs", "clock_start": DURING_THE_MONTH,
             "inbound_topic": inbound_topic, "inbound_consumer": consumer, **overrides,
@@ -159,12 +169,12 @@ async def running(settings: IntakeSettings) -> AsyncIterator[Intake]:
 
 @pytest.fixture(scope="module")
 async def module_intake(
-    module_database_url: str, contract_topics: str, tmp_path_factory: pytest.TempPathFactory
+    module_database_url: str, contract_topics: KafkaAccess, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Intake]:
     """One intake for a whole module of tests that do not disturb each other (no rate limit)."""
     await migrate(module_database_url, "intake", MIGRATIONS)
     settings = IntakeSettings(
-        database_url=module_database_url, kafka_bootstrap_servers=contract_topics,
+        database_url=module_database_url, **kafka_settings(contract_topics),
         safety_month_jwt_secret=f"module-secret-{uuid.uuid4().hex}",
         tip_contact_key=Fernet.generate_key().decode(),
         blob_dir=tmp_path_factory.mktemp("blobs"), clock_start=DURING_THE_MONTH,
@@ -191,20 +201,20 @@ async def intake(start_intake: StartIntake) -> AsyncIterator[Intake]:
 
 
 @pytest.fixture
-async def producer(contract_topics: str) -> AsyncIterator[AIOKafkaProducer]:
-    kafka = AIOKafkaProducer(bootstrap_servers=contract_topics)
-    await kafka.start()
+async def producer(contract_topics: KafkaAccess) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(**contract_topics.client_options())
+    await producer.start()
     try:
-        yield kafka
+        yield producer
     finally:
-        await kafka.stop()
+        await producer.stop()
 
 
 class TopicTap:
     """Every message written to a set of topics after the moment it was opened."""
 
-    def __init__(self, bootstrap: str, topics: list[str]) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: KafkaAccess, topics: list[str]) -> None:
+        self.kafka = kafka
         self.topics = topics
         self.start: dict[TopicPartition, int] = {}
 
@@ -219,7 +229,7 @@ class TopicTap:
         wanted = {tp: span for tp, span in wanted.items() if span[1] > span[0]}
         if not wanted:
             return []
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(**self.kafka.client_options(), enable_auto_commit=False)
         await consumer.start()
         try:
             consumer.assign(list(wanted))
@@ -236,7 +246,7 @@ class TopicTap:
             await consumer.stop()
 
     async def _end_offsets(self) -> dict[TopicPartition, int]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        admin = AIOKafkaAdminClient(**self.kafka.client_options())
         await admin.start()
         try:
             described = await admin.describe_topics(self.topics)
@@ -247,7 +257,7 @@ class TopicTap:
             for topic in described
             for partition in topic["partitions"]
         ]
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(**self.kafka.client_options(), enable_auto_commit=False)
         await consumer.start()
         try:
             return await consumer.end_offsets(partitions)
@@ -263,5 +273,5 @@ async def _behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -
 
 
 @pytest.fixture
-def tap(contract_topics: str) -> Callable[[list[str]], TopicTap]:
+def tap(contract_topics: KafkaAccess) -> Callable[[list[str]], TopicTap]:
     return lambda topics: TopicTap(contract_topics, topics)

@@ -177,8 +177,10 @@ async def test_a_batch_of_generated_envelopes_on_the_real_topic_leaves_the_consu
                 "time": "2021-06-20T10:00:00+08:00", "campaign": "2021", "subject": "M16",
                 "data": {"unit": "M16", "as_of": "2021-06-19", "indicators": {"drills": 9}}}  # fmt: skip
 
+    vouched = intake.vouched("fuzz", sorted({"M16", *(subject for subject, _ in VALID.values())}))
     for value in [*batch, json.dumps(sentinel).encode()]:
-        await producer.send_and_wait(intake.settings.inbound_topic, value, key=b"M16")
+        await producer.send_and_wait(intake.settings.inbound_topic, value, key=b"M16",
+                                     headers=vouched)  # fmt: skip
 
     await until(lambda: intake.rows("SELECT 1 FROM progress_snapshots WHERE as_of = '2021-06-19'"))
     topic = intake.settings.inbound_topic.encode()

@@ -44,11 +44,21 @@ def envelope(kind: str, data: dict[str, Any], subject: str, **changes: Any) -> d
             "data": data, **changes}  # fmt: skip
 
 
+# The units mot-stats is registered for in these tests (M15 too: the subject-mismatch test
+# must be refused for the mismatch, not for the registration).
+REGISTERED = ["M15", "M16", "44"]
+
+
 @pytest.fixture
 def publish(intake: Any, producer: Any) -> Callable[..., Awaitable[None]]:
-    async def send(message: dict[str, Any] | bytes, key: str = "M16") -> None:
+    async def send(
+        message: dict[str, Any] | bytes, key: str = "M16",
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:  # fmt: skip
         value = message if isinstance(message, bytes) else json.dumps(message).encode()
-        await producer.send_and_wait(intake.settings.inbound_topic, value, key=key.encode())
+        vouched = intake.vouched("mot-stats", REGISTERED) if headers is None else headers
+        await producer.send_and_wait(intake.settings.inbound_topic, value, key=key.encode(),
+                                     headers=vouched)  # fmt: skip
 
     return send
 
@@ -139,7 +149,8 @@ async def test_an_envelope_whose_subject_is_not_the_unit_of_its_data_is_dead_let
     await publish(envelope("progress.reported", PROGRESS, "M15"), key="M15")
 
     (letter,) = await dead_letters(1)
-    assert b"subject" in dict(letter.headers)["error"]
+    error = dict(letter.headers)["error"]
+    assert b"subject" in error and b"not registered" not in error
 
 
 async def test_a_repeated_envelope_id_has_one_effect_and_the_consumer_moves_on(
@@ -161,3 +172,40 @@ async def test_a_repeated_envelope_id_has_one_effect_and_the_consumer_moves_on(
         ("2021-06-15", 1), ("2021-06-18", 1),
     ]  # fmt: skip
     assert len(await dead_letters(1)) == 1
+
+
+UNVOUCHED = {
+    "no token": b"authorization: no bearer token",
+    "basic credentials": b"authorization: no bearer token",
+    "another system's token": b"source: mot-stats is not the token's system (mem-stats)",
+    "a unit it is not registered for": b"subject: the system mot-stats is not registered for M16",
+    "a token of an unknown key": b"authorization:",
+    "a liaison's token": b"authorization: a unit token, not a system's",
+}
+
+
+def unvouched_headers(intake: Any, case: str) -> list[tuple[str, bytes]]:
+    stranger = "a-secret-this-intake-does-not-know-of"
+    return {
+        "no token": [],
+        "basic credentials": [("authorization", b"Basic bW90LXN0YXRzOnNlY3JldA==")],
+        "another system's token": intake.vouched("mem-stats", REGISTERED),
+        "a unit it is not registered for": intake.vouched("mot-stats", ["44"]),
+        "a token of an unknown key": intake.vouched("mot-stats", REGISTERED, secret=stranger),
+        "a liaison's token": [("authorization", f"Bearer {intake.token('unit', 'M16')}".encode())],
+    }[case]
+
+
+@pytest.mark.parametrize("case", list(UNVOUCHED))
+async def test_an_envelope_no_registered_system_vouches_for_is_dead_lettered_with_the_reason(
+    intake: Any, publish: Any, dead_letters: Any, case: str
+) -> None:
+    message = envelope("progress.reported", PROGRESS, "M16")
+
+    await publish(message, headers=unvouched_headers(intake, case))
+
+    (letter,) = await dead_letters(1)
+    assert UNVOUCHED[case] in dict(letter.headers)["error"]
+    assert "authorization" not in dict(letter.headers), "the token is not kept in a dead letter"
+    assert json.loads(letter.value) == message
+    assert not await intake.rows("SELECT 1 FROM progress_snapshots")

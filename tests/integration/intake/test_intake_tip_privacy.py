@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from smonth_shared.kafka import KafkaAccess
+
 pytestmark = pytest.mark.integration
 
 
@@ -21,8 +23,8 @@ def contact() -> dict[str, str]:
     }
 
 
-async def every_topic(bootstrap: str, *more: str) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def every_topic(kafka: KafkaAccess, *more: str) -> list[str]:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         return sorted({t for t in await admin.list_topics() if t.startswith("smonth.")} | set(more))
@@ -40,7 +42,7 @@ async def test_a_named_tip_leaves_no_trace_of_the_tipster_outside_the_encrypted_
     intake: Any, tap: Any, contact: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    topics = await every_topic(intake.settings.kafka_bootstrap_servers)
+    topics = await every_topic(intake.settings.kafka)
     opened = await tap(topics).open()
     tip = {"province": "44", "industry": "industry_trade", "category": "major_hazard",
            "description": "某铝加工厂粉尘除尘系统长期停用，车间积尘严重", "contact": contact}  # fmt: skip

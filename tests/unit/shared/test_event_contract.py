@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from smonth_shared.events import (
     EVENT_TYPES,
+    AccessRevoked,
     Artifact,
     AttachedFile,
     CaseRejected,
@@ -101,6 +102,10 @@ SAMPLES: dict[str, tuple[Payload, str]] = {
                                  artifacts=[Artifact(format="xlsx", url="https://x/y.xlsx",
                                                      sha256=SHA, size=10)]),
         "2021",
+    ),
+    "access.revoked": (
+        AccessRevoked(key="sub:account:7", not_before=1623000000, reason="withdrawn"),
+        "account:7",
     ),
 }  # fmt: skip
 

@@ -86,9 +86,8 @@ class ComplianceMatrix(BaseModel):
 def router(runtime: Runtime, deps: handlers.Deps) -> APIRouter:
     campaign = deps.campaign
     api = APIRouter(prefix="/v1", tags=["exposure"])
-    secret = runtime.settings.safety_month_jwt_secret
-    staff = requires(secret, "staff", "admin")
-    readers = requires(secret, "staff", "admin", "unit")
+    staff = requires(runtime.verifier, "staff", "admin")
+    readers = requires(runtime.verifier, "staff", "admin", "unit")
 
     @api.get("/cases", summary="Cases reported, counted or not, with the reasons")
     async def list_cases(

@@ -69,11 +69,11 @@ def router(
     # Keyless tips and every rate count, grouped with those of concurrent requests (grouped.py).
     grouped_tips = Grouped("tips", write_tips)
     grouped_counts = Grouped("request-rate", count_requests)
-    secret = settings.safety_month_jwt_secret
-    for_a_unit = requires(secret, "unit", "system", "admin")
-    unit_or_admin = requires(secret, "unit", "admin")
-    unit_only = requires(secret, "unit")
-    admin_only = requires(secret, "admin")
+    verifier = runtime.verifier
+    for_a_unit = requires(verifier, "unit", "system", "admin")
+    unit_or_admin = requires(verifier, "unit", "admin")
+    unit_only = requires(verifier, "unit")
+    admin_only = requires(verifier, "admin")
 
     async def accept(
         request: Request, caller: str, key: str | None, body: Callable[[], dict[str, Any]],

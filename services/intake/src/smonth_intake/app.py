@@ -2,17 +2,28 @@
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from functools import cache
 from importlib.resources import files
 
 import asyncpg
 from fastapi import FastAPI
 
-from smonth_intake import api, forms, handlers, subscribers
+from smonth_intake import accounts, accounts_api, api, forms, handlers, subscribers
+from smonth_intake.account_mail import AccountMail
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
 from smonth_shared.campaign import Campaign, load_campaign
-from smonth_shared.events import CASE, LIAISON, MATERIAL, PROGRESS, SUMMARY, TIP, InboundEnvelope
+from smonth_shared.events import (
+    ACCESS,
+    CASE,
+    LIAISON,
+    MATERIAL,
+    PROGRESS,
+    SUMMARY,
+    TIP,
+    InboundEnvelope,
+)
 from smonth_shared.runtime import Runtime
 
 MIGRATIONS = files("smonth_intake") / "migrations"
@@ -21,25 +32,45 @@ MIGRATIONS = files("smonth_intake") / "migrations"
 def build(settings: IntakeSettings) -> FastAPI:
     runtime = Runtime(
         settings, migrations=MIGRATIONS,
-        publishes=[t.name for t in (PROGRESS, SUMMARY, LIAISON, MATERIAL, CASE, TIP)],
+        publishes=[t.name for t in (PROGRESS, SUMMARY, LIAISON, MATERIAL, CASE, TIP, ACCESS)],
     )  # fmt: skip
     campaign = load_campaign(settings.campaign, settings.campaign_file)
+
+    @cache
+    def issuer() -> accounts.Issuer:
+        return accounts.Issuer(
+            jwt_secret=settings.safety_month_jwt_secret,
+            access_ttl=timedelta(seconds=settings.access_token_ttl),
+            session_lifetime=timedelta(days=settings.session_days),
+            public_url=settings.public_url, campaign=campaign.id, outbox=runtime.outbox,
+            cipher=settings.contact_cipher(),
+        )  # fmt: skip
 
     @cache
     def deps() -> handlers.Deps:
         return handlers.Deps(
             campaign=campaign, clock=runtime.clock, outbox=runtime.outbox,
-            cipher=settings.contact_cipher(),
+            cipher=settings.contact_cipher(), account_issuer=issuer(),
         )  # fmt: skip
+
+    async def send_account_mail() -> None:
+        await AccountMail(runtime.pool, settings.contact_cipher(), host=settings.smtp_host,
+                          port=settings.smtp_port, sender=settings.smtp_sender).run()  # fmt: skip
+
+    runtime.background("account-mail", send_account_mail)
 
     runtime.consume(
         settings.inbound_topic, effects=subscribers.effects(deps),
         consumer=settings.inbound_consumer, parse=InboundEnvelope.from_bytes,
+        admit=subscribers.authenticated(runtime.verifier),
     )  # fmt: skip
     app = runtime.http_app(
         title="safety-month intake",
         description="Every submission the campaign notice asks for, and tips from the public.",
-        routers=[api.router(runtime, settings, deps, BlobStore(settings.blob_dir))],
+        routers=[
+            api.router(runtime, settings, deps, BlobStore(settings.blob_dir)),
+            accounts_api.router(runtime, issuer),
+        ],
     )
     uploads = {"/v1/materials": forms.upload_limit(settings.max_upload_bytes),
                "/v1/summary-reports": forms.upload_limit(settings.max_summary_bytes)}  # fmt: skip

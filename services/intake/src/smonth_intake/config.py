@@ -35,6 +35,21 @@ class IntakeSettings(ServiceSettings):
         default="intake", description="The consumer (group smonth.<name>) reading inbound_topic."
     )
 
+    public_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="Where people reach intake's pages: the links of invitations and resets.",
+    )
+    smtp_host: str = Field(default="localhost", description="The mail server for account mail.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = Field(default="安全生产月 <noreply@safety-month.local>")
+    access_token_ttl: int = Field(
+        default=900,
+        ge=60,
+        le=3600,
+        description="Seconds an access token lives (a withdrawal acts before, everywhere).",
+    )
+    session_days: int = Field(default=14, ge=1, le=90, description="A sign-in's longest life.")
+
     @field_validator("tip_contact_key")
     @classmethod
     def _refuse_missing_key(cls, value: str) -> str:

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from cryptography.fernet import MultiFernet
 
-from smonth_intake import domain, repository
+from smonth_intake import accounts, domain, repository
 from smonth_intake.models import (
     CaseSubmission,
     LiaisonDesignation,
@@ -56,6 +56,8 @@ class Deps:
     cipher: MultiFernet
     source: str = "intake"
     units: repository.UnitCache = field(default_factory=repository.UnitCache)
+    # Accounts follow the liaison: without it (a tool without mail), designations touch none.
+    account_issuer: accounts.Issuer | None = None
 
 
 async def submit_progress(
@@ -100,6 +102,10 @@ async def designate_liaison(
     )  # fmt: skip
     await _announce(conn, deps, LiaisonDesignated(
         unit=unit, designated_at=now, **liaison.model_dump()), subject=unit)  # fmt: skip
+    if deps.account_issuer is not None:
+        await accounts.replace_liaison(conn, deps.account_issuer, unit=unit, name=liaison.name,
+                                       email=liaison.email, by=principal,
+                                       now=accounts.now())  # fmt: skip
     return {"id": str(liaison_id), "liaison_id": str(liaison_id), "status": "designated"}
 
 

@@ -2,11 +2,17 @@
 and handlers. An envelope that breaks a rule is dead-lettered with the reason; the inbox makes a
 repeated envelope id have one effect.
 
-A system acts for the envelope's subject exactly as that unit's own token would, so the subject
-must be the unit (or province) the data is about.
+Each record carries its system's access token in the `authorization` header (`Bearer <jwt>`,
+from the client-credentials grant of /v1/oauth/token): checked as of the time the broker
+appended the record (the topic's LogAppendTime), so that a backlog read after an outage is not
+refused for tokens that were valid when it was written. The token's system must be the
+envelope's `source` and be registered for its `subject`. A system then acts for the subject
+exactly as that unit's own token would, so the subject must be the unit (or province) the data
+is about.
 """
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -23,13 +29,40 @@ from smonth_intake.models import (
     TipSubmission,
 )
 from smonth_shared import problems
-from smonth_shared.auth import Principal
-from smonth_shared.consumer import Effect, PoisonEvent
+from smonth_shared.auth import Principal, TokenVerifier
+from smonth_shared.consumer import Admit, Effect, PoisonEvent, Record
 from smonth_shared.db import Connection
 from smonth_shared.events import InboundEnvelope
 from smonth_shared.problems import Problem
 
 Handle = Callable[[Connection, Deps, Any, Principal], Awaitable[Any]]
+
+
+def authenticated(verifier: TokenVerifier) -> Admit:
+    """Refuses (to the dead letters, with the reason) a record no registered system vouches for."""
+
+    def admit(record: Record, envelope: Any) -> None:
+        header = (record.header("authorization") or b"").decode("utf-8", "replace")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise PoisonEvent("authorization: no bearer token in the record's headers")
+        appended = (
+            datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp else None
+        )
+        try:
+            principal = verifier.verify(token.strip(), at=appended)
+        except Problem as problem:
+            raise PoisonEvent(f"authorization: {problem.detail}") from None
+        if principal.role != "system":
+            raise PoisonEvent(f"authorization: a {principal.role} token, not a system's")
+        if principal.sub != f"client:{envelope.source}":
+            raise PoisonEvent(f"source: {envelope.source} is not the token's system "
+                              f"({principal.sub.removeprefix('client:')})")  # fmt: skip
+        if not principal.may_act_for(envelope.subject):
+            raise PoisonEvent(f"subject: the system {envelope.source} is not registered for "
+                              f"{envelope.subject}")  # fmt: skip
+
+    return admit
 
 
 def effects(deps: Callable[[], Deps]) -> dict[str, Effect]:

@@ -57,7 +57,7 @@ class StandingView(BaseModel):
 
 def router(runtime: Runtime, *, office_tz: tzinfo) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["reminders"])
-    reader = requires(runtime.settings.safety_month_jwt_secret, "staff", "admin", "unit")
+    reader = requires(runtime.verifier, "staff", "admin", "unit")
 
     @api.get("/reminders", summary="Reminders planned, sent, failed or cancelled")
     async def list_reminders(

@@ -22,9 +22,8 @@ CampaignId = Annotated[str | None, Query(pattern=r"^\d{4}$", description="Defaul
 
 def router(runtime: Runtime, publisher: Publisher, served: Campaign) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["national summary"])
-    secret = runtime.settings.safety_month_jwt_secret
-    staff = requires(secret, "staff", "admin")
-    readers = requires(secret, "staff", "admin", "system")
+    staff = requires(runtime.verifier, "staff", "admin")
+    readers = requires(runtime.verifier, "staff", "admin", "system")
 
     def campaign_of(campaign_id: str | None) -> Campaign:
         if campaign_id in (None, served.id):
