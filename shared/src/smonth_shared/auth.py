@@ -118,7 +118,9 @@ class TokenVerifier:
         provider: IdentityProvider | None = None,
     ) -> None:  # fmt: skip
         self.secret = secret
-        self.revocations = revocations or Revocations()
+        # `is None`, not `or`: an empty list of revocations is falsy, and must still be the one
+        # the access feed fills.
+        self.revocations = Revocations() if revocations is None else revocations
         self.provider = provider
         self._jwks = jwt.PyJWKClient(provider.jwks_url, cache_keys=True) if provider else None
 
