@@ -57,6 +57,9 @@ class Driver:
         self.campaign = campaign
         self.tally = Tally()
         self._tokens: dict[str, str] = {}
+        self._system_tokens: dict[str, tuple[str, float]] = {}
+        self._registering = asyncio.Lock()
+        self._client_secrets: dict[str, str] = {}
         self._slots = asyncio.Semaphore(CONCURRENCY)
 
     async def play(self, scenario: Scenario, on_step: Callable[[Action], None]) -> Tally:
@@ -161,13 +164,42 @@ class Driver:
             "source": f"system-{action.actor.lower()}", "time": self.clock.now().isoformat(),
             "campaign": self.campaign, "subject": action.actor, "data": data,
         }  # fmt: skip
+        token = await self._system_token(envelope["source"], action.actor)
         await producer.send_and_wait(
             INBOUND.name, json.dumps(envelope, ensure_ascii=False).encode(),
-            key=action.actor.encode(), headers=[("content-type", b"application/json")],
+            key=action.actor.encode(),
+            headers=[("content-type", b"application/json"),
+                     ("authorization", f"Bearer {token}".encode())],
         )  # fmt: skip
         self.tally.sent[action.kind] += 1
         if action.kind == "progress":
             self.tally.units_reported.add(action.actor)
+
+    async def _system_token(self, client_id: str, unit: str) -> str:
+        """The system's access token by the client-credentials grant, as a ministry's system
+        gets it: registered by the office once (for its one unit), renewed before it expires."""
+        async with self._registering:
+            token, renew_at = self._system_tokens.get(client_id, ("", 0.0))
+            if token and time.monotonic() < renew_at:
+                return token
+            async with httpx.AsyncClient(base_url=self.intake_url, timeout=30) as http:
+                secret = self._client_secrets.get(client_id)
+                if secret is None:
+                    office = issue_token(self.jwt_secret, role="admin", sub="demo-office")
+                    registered = await _with_retries(lambda: http.post(
+                        "/v1/clients", headers={"Authorization": f"Bearer {office}"},
+                        json={"client_id": client_id, "name": f"{unit} 统计报送系统",
+                              "units": [unit]}))  # fmt: skip
+                    registered.raise_for_status()
+                    secret = self._client_secrets[client_id] = registered.json()["client_secret"]
+                granted = await _with_retries(lambda: http.post(
+                    "/v1/oauth/token", auth=(client_id, secret),
+                    data={"grant_type": "client_credentials"}))  # fmt: skip
+                granted.raise_for_status()
+            answer = granted.json()
+            renew_at = time.monotonic() + max(answer["expires_in"] - 60, 1)
+            self._system_tokens[client_id] = (answer["access_token"], renew_at)
+            return answer["access_token"]
 
     def _token(self, unit: str) -> str:
         if unit not in self._tokens:

@@ -27,6 +27,7 @@ from safety_month.supervisor import Supervisor
 from smonth_shared.auth import issue_token
 from smonth_shared.campaign import load_campaign
 from smonth_shared.clock import SimulatedClock
+from smonth_shared.kafka import KafkaAccess
 
 CAMPAIGN = "2021"
 # The clock holds at the eve of the month until every service is ready, then runs; the demo
@@ -91,7 +92,8 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
                 datetime.fromisoformat(CLOCK_START), speed=options.speed, origin=origin,
                 changes=[(datetime.fromisoformat(QUIET_FROM), options.speed * QUIET_FACTOR)],
             )  # fmt: skip
-            tally = asyncio.run(_play(scenario, clock, supervisor, secrets, endpoints, console))
+            ministries = stack.register_system("demo-ministries")
+            tally = asyncio.run(_play(scenario, clock, supervisor, secrets, ministries, console))
             summary = asyncio.run(_settle(supervisor, secrets, clock, tally, console))
             staff = issue_token(secrets["SAFETY_MONTH_JWT_SECRET"], role="staff")
             files = collect_outputs(supervisor.url("reports"), supervisor.url("notify"), staff, out)
@@ -118,10 +120,10 @@ def _fresh_profile(stack: LocalStack) -> None:
 
 
 async def _play(scenario: Scenario, clock: SimulatedClock, supervisor: Supervisor,
-                secrets: dict[str, str], endpoints: Any, console: Console) -> Tally:  # fmt: skip
+                secrets: dict[str, str], ministries: KafkaAccess, console: Console) -> Tally:  # fmt: skip
     driver = Driver(
         intake_url=supervisor.url("intake"), jwt_secret=secrets["SAFETY_MONTH_JWT_SECRET"],
-        kafka=endpoints.kafka, clock=clock, campaign=CAMPAIGN,
+        kafka=ministries, clock=clock, campaign=CAMPAIGN,
     )  # fmt: skip
     kinds = Counter(action.kind for action in scenario.actions)
     with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import os
 import shutil
@@ -137,6 +138,12 @@ def new_cluster_id() -> str:
 class KafkaServer:
     """One profile's broker: 127.0.0.1:<port> for clients, 127.0.0.1:<controller_port> for KRaft."""
 
+    @functools.cached_property
+    def credentials(self) -> KafkaCredentials:
+        """Made (and kept in the profile's folder) only for a broker this launcher runs: a
+        cluster the environment names has its own."""
+        return KafkaCredentials.of_profile(self.home)
+
     def __init__(self, profile: str, port: int, controller_port: int, *, log: Log = print) -> None:
         self.profile = profile
         self.port = port
@@ -144,7 +151,7 @@ class KafkaServer:
         self.internal_port = port + 2
         self.log = log
         home = profile_dir(profile)
-        self.credentials = KafkaCredentials.of_profile(home)
+        self.home = home
         self.data_dir = home / "kafka-data"
         self.logs_dir = home / "logs"
         self.properties = home / "kafka.properties"

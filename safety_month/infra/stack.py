@@ -18,7 +18,7 @@ from typing import Literal
 
 from safety_month.infra import Log
 from safety_month.infra.kafka import KafkaServer
-from safety_month.infra.kafka_access import OPERATOR, KafkaCredentials
+from safety_month.infra.kafka_access import OPERATOR, KafkaCredentials, register_system
 from safety_month.infra.postgres import DEFAULT_DATABASE, PostgresServer
 from smonth_shared.events import SERVICES
 from smonth_shared.kafka import KafkaAccess
@@ -149,6 +149,12 @@ class LocalStack:
             kafka_credentials=None if kafka_env else self.kafka.credentials,
         )
         return self._endpoints
+
+    def register_system(self, name: str) -> KafkaAccess:
+        """A ministry system's own principal on this profile's broker: it may write the inbound
+        topic and nothing else."""
+        register_system(self.kafka.admin_access, self.kafka.credentials, name)
+        return self.kafka.access(name)
 
     def stop(self) -> None:
         """Stop this profile's servers, whoever started them (except those the environment

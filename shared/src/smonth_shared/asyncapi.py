@@ -8,6 +8,7 @@ from smonth_shared.events import (
     DEADLETTER,
     EVENT_TYPES,
     INBOUND,
+    INTERNAL_TOPICS,
     Envelope,
     InboundEnvelope,
 )
@@ -18,7 +19,8 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 def asyncapi_document(
     service: str, *, consumes: Sequence[str], publishes: Sequence[str]
 ) -> dict[str, Any]:
-    known = {topic.name for topic in ALL_TOPICS}
+    every_topic = (*ALL_TOPICS, *INTERNAL_TOPICS)
+    known = {topic.name for topic in every_topic}
     if unknown := (set(consumes) | set(publishes)) - known:
         raise ValueError(f"not topics of the contract: {sorted(unknown)}")
     schemas: dict[str, Any] = {}
@@ -37,6 +39,14 @@ def asyncapi_document(
         (InboundEnvelope.__doc__ or "").strip(),
         _schema(InboundEnvelope, schemas),
     )
+    messages["inbound_submission"]["headers"]["required"] = ["authorization"]
+    messages["inbound_submission"]["headers"]["properties"]["authorization"] = {
+        "type": "string", "pattern": "^Bearer [A-Za-z0-9_.-]+$",
+        "description": "The sending system's access token (client-credentials grant, "
+        "POST /v1/oauth/token on intake). Without one, with another system's token (its "
+        "`client:<id>` subject not the envelope's `source`), or with a `subject` the system is "
+        "not registered for, the envelope goes to smonth.deadletter.v1 with the reason.",
+    }  # fmt: skip
     by_topic[INBOUND.name].append("inbound_submission")
     messages["dead_letter"] = {
         "name": "dead letter",
@@ -49,7 +59,7 @@ def asyncapi_document(
         "payload": {},
     }  # fmt: skip
     by_topic[DEADLETTER.name].append("dead_letter")
-    wanted = [t for t in ALL_TOPICS if t.name in set(consumes) | set(publishes)]
+    wanted = [t for t in every_topic if t.name in set(consumes) | set(publishes)]
     channels = {
         topic.name: {
             "address": topic.name,

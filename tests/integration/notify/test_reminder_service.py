@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from smonth_notify import api
 from smonth_notify.config import NotifySettings
 from smonth_notify.scheduler import Scheduler
-from smonth_shared.auth import issue_token
+from smonth_shared.auth import TokenVerifier, issue_token
 from smonth_shared.clock import SimulatedClock
 from smonth_shared.problems import install_problem_handlers
 from tests.integration.notify.notify_support import (
@@ -141,7 +141,14 @@ async def client(notify: Notify, jwt_secret: str) -> AsyncIterator[httpx.AsyncCl
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(
-        api.router(SimpleNamespace(settings=settings, pool=notify.pool), office_tz=CAMPAIGN.tz)
+        api.router(
+            SimpleNamespace(
+                settings=settings,
+                pool=notify.pool,
+                verifier=TokenVerifier(settings.safety_month_jwt_secret),
+            ),
+            office_tz=CAMPAIGN.tz,
+        )
     )  # type: ignore[arg-type]
     await notify.receive(liaison("44"))
     await notify.plan_at(at("2021-06-04"))
