@@ -40,7 +40,7 @@ async def fill_outbox(pool: asyncpg.Pool, topic: str, rows: list[Event]) -> None
 
 async def relay_drains(ctx: Context, pool: asyncpg.Pool, dsn: str, count: int) -> float:
     relay = OutboxRelay(
-        pool, dsn=dsn, schema=SCHEMA, **ctx.kafka.client_options(),
+        pool, dsn=dsn, schema=SCHEMA, kafka=ctx.kafka,
         batch_size=ServiceSettings.model_fields["relay_batch_size"].default,
     )  # fmt: skip
     started = time.monotonic()
