@@ -5,6 +5,9 @@ Every output must exist and agree with the others and with what the driver sent.
 
 import io
 import json
+from collections import Counter
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from pypdf import PdfReader
 from rich.console import Console
 
 from safety_month.demo.run import DemoOptions, run_demo
+from smonth_intake.accounts import ACTIVATION_SUBJECT
 
 pytestmark = [pytest.mark.integration, pytest.mark.journey, pytest.mark.slow]
 
@@ -71,8 +75,19 @@ def test_the_workbook_and_the_communique_agree_with_the_summary(
 
 
 def test_every_reminder_e_mail_sent_is_in_the_sink(demo: tuple[Path, dict[str, Any]]) -> None:
-    out, _ = demo
+    """Besides the reminders, the sink holds one activation mail per liaison designated: each
+    liaison gets an account for the unit."""
+    out, result = demo
     reminders = json.loads((out / "reminders.json").read_text(encoding="utf-8"))
     rows = reminders if isinstance(reminders, list) else reminders.get("reminders", [])
     sent_by_mail = [r for r in rows if r["channel"] == "email" and r["status"] == "sent"]
-    assert len(sent_by_mail) == len(list((out / "emails").glob("*.eml")))
+    subjects = Counter(_subject(path) for path in (out / "emails").glob("*.eml"))
+    activations = subjects.pop(ACTIVATION_SUBJECT, 0)
+    assert len(sent_by_mail) == sum(subjects.values())
+    assert activations == result["sent"]["liaison"]
+
+
+def _subject(path: Path) -> str:
+    with path.open("rb") as handle:
+        message = BytesParser(policy=policy.default).parse(handle)
+    return str(message["Subject"])

@@ -37,6 +37,8 @@ from smonth_shared.outbox import Outbox
 from smonth_shared.problems import FieldError, Problem
 
 AccountRole = Literal["unit", "staff", "admin"]
+ACTIVATION_SUBJECT = "安全生产月系统：请激活您的账号"
+RESET_SUBJECT = "安全生产月系统：重设密码"
 LINK_LIFETIME = {"activation": timedelta(days=7), "reset": timedelta(hours=1)}
 LOCKOUT_WINDOW = timedelta(minutes=15)
 FAILURES_PER_EMAIL = 5
@@ -172,14 +174,14 @@ async def send_link(
     url = f"{issuer.public_url.rstrip('/')}/portal/{page}#token={link}"
     expires = (now + LINK_LIFETIME[purpose]).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
     if purpose == "activation":
-        subject = "安全生产月系统：请激活您的账号"
+        subject = ACTIVATION_SUBJECT
         text = (
             f"{account['name']}，您好：\n\n安全生产月工作平台已为您开设账号（{account['email']}）。"
             f"请在 {expires}（北京时间）前打开以下链接设置密码：\n\n{url}\n\n"
             "链接只能使用一次。如非本人申请，请忽略本邮件。"
         )
     else:
-        subject = "安全生产月系统：重设密码"
+        subject = RESET_SUBJECT
         text = (
             f"{account['name']}，您好：\n\n请在 {expires}（北京时间）前打开以下链接重设密码：\n\n"
             f"{url}\n\n链接只能使用一次。如非本人操作，请忽略本邮件，您的密码不会改变。"
