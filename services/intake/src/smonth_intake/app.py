@@ -9,7 +9,7 @@ from importlib.resources import files
 import asyncpg
 from fastapi import FastAPI
 
-from smonth_intake import accounts, accounts_api, api, forms, handlers, subscribers
+from smonth_intake import account_pages, accounts, accounts_api, api, forms, handlers, subscribers
 from smonth_intake.account_mail import AccountMail
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
@@ -70,6 +70,7 @@ def build(settings: IntakeSettings) -> FastAPI:
         routers=[
             api.router(runtime, settings, deps, BlobStore(settings.blob_dir)),
             accounts_api.router(runtime, issuer),
+            account_pages.router(),
         ],
     )
     uploads = {"/v1/materials": forms.upload_limit(settings.max_upload_bytes),

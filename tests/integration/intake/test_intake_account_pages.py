@@ -1,0 +1,194 @@
+"""The account pages in headless Chromium (Debian's package), at a phone's 360 px: a liaison takes
+up the invitation from the mail's link, sees refusals in Chinese next to the field, signs out and
+in again; nothing is fetched from another origin and nothing scrolls sideways."""
+
+import asyncio
+import contextlib
+import os
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from aiosmtpd.controller import Controller
+from playwright.async_api import Page, ViewportSize, async_playwright, expect
+
+from tests.integration.notify.notify_support import Mailbox, free_port
+
+pytestmark = pytest.mark.integration
+Intake = Any  # tests/integration/intake/conftest.py's
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]  # fmt: skip
+PHONE: ViewportSize = {"width": 360, "height": 740}
+PASSWORD = "安全第一-Passw0rd"
+EMAIL = "liaison.44@example.gov.cn"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    mailbox = Mailbox("127.0.0.1", free_port())
+    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+    controller.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (the project's scripts do)")
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SMONTH_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextlib.asynccontextmanager
+async def serving(intake: Intake) -> AsyncIterator[str]:
+    """The running app on a port of 127.0.0.1 (a browser needs a real socket)."""
+    server = uvicorn.Server(uvicorn.Config(intake.app, host="127.0.0.1", port=0, log_config=None,
+                                           access_log=False, lifespan="off"))  # fmt: skip
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(60):
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def phone(address: str) -> AsyncIterator[tuple[Page, list[str]]]:
+    """A page at 360 px and the list of every URL it asked for outside `address`."""
+    elsewhere: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport=PHONE, device_scale_factor=2)
+            page.on("request", lambda request: None if request.url.startswith(address)
+                    or request.url.startswith("data:") else elsewhere.append(request.url))  # fmt: skip
+            yield page, elsewhere
+        finally:
+            await browser.close()
+
+
+async def link_in_mail(mailbox: Mailbox, address: str) -> str:
+    async def arrived() -> bool:
+        return bool(mailbox.to(address))
+
+    await eventually(arrived)
+    message: Any = mailbox.to(address)[0]
+    body = message.get_body(("plain",)).get_content()
+    [link] = re.findall(r"(https?://\S+/portal/activate#token=[A-Za-z0-9_-]+)", body)
+    return link
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 60) -> None:
+    async with asyncio.timeout(seconds):
+        while not await check():  # noqa: ASYNC110 - the mail server's thread sets no event
+            await asyncio.sleep(0.05)
+
+
+async def no_sideways_scroll(page: Page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width} px wide at {PHONE['width']} px"
+
+
+async def test_a_liaison_activates_from_the_mail_then_signs_out_and_in_on_a_phone(
+    start_intake: Any, mailbox: Mailbox, screenshots: Path
+) -> None:
+    async with start_intake(smtp_host=mailbox.host, smtp_port=mailbox.port,
+                            public_url="http://127.0.0.1") as intake, serving(intake) as address:  # fmt: skip
+        invited = await intake.client.post(
+            "/v1/accounts", headers=intake.auth("admin"),
+            json={"email": EMAIL, "name": "李明", "role": "unit", "unit": "44"},
+        )  # fmt: skip
+        assert invited.status_code == 201, invited.text
+        link = (await link_in_mail(mailbox, EMAIL)).replace("http://127.0.0.1", address)
+
+        async with phone(address) as (page, elsewhere):
+            await page.goto(link)
+            activation, sign_in = (
+                page.locator('[data-page="activate"]'),
+                page.locator('[data-page="sign-in"]'),
+            )
+            await expect(activation.get_by_role("heading", name="激活账号")).to_be_visible()
+            assert "token" not in page.url  # the one-time link leaves the address bar at once
+            await no_sideways_scroll(page)
+
+            await activation.get_by_label("新密码", exact=True).fill("short")
+            await activation.get_by_label("再次输入新密码").fill("short")
+            await activation.get_by_role("button", name="设置密码并激活").click()
+            await expect(activation.locator('[data-for="password"]')).to_have_text(
+                "密码至少 10 个字符。"
+            )
+
+            # The service's own rule, answered by the API and shown beside its field.
+            await activation.get_by_label("新密码", exact=True).fill(EMAIL)
+            await activation.get_by_label("再次输入新密码").fill(EMAIL)
+            await activation.get_by_role("button", name="设置密码并激活").click()
+            await expect(activation.locator('[data-for="password"]')).to_have_text(
+                "密码不能与邮箱相同。"
+            )
+            await page.screenshot(path=str(screenshots / "account-activate-refused-360.png"),
+                                  full_page=True)  # fmt: skip
+
+            await activation.get_by_label("新密码", exact=True).fill(PASSWORD)
+            await activation.get_by_label("再次输入新密码").fill(PASSWORD)
+            await activation.get_by_role("button", name="设置密码并激活").click()
+            await expect(page.locator("#message")).to_have_text("密码已设置，请用新密码登录。")
+            await expect(sign_in.get_by_label("邮箱")).to_have_value(EMAIL)
+            await sign_in.get_by_label("密码").fill(PASSWORD)
+            await sign_in.get_by_role("button", name="登录").click()
+            await expect(page.locator('[data-field="name"]')).to_have_text("李明")
+            await expect(page.locator('[data-field="unit"]')).to_have_text("44")
+            await expect(page.locator('[data-field="role"]')).to_have_text("单位联络员")
+            await page.screenshot(path=str(screenshots / "account-signed-in-360.png"),
+                                  full_page=True)  # fmt: skip
+
+            await page.get_by_role("button", name="退出登录").click()
+            await expect(sign_in.get_by_role("heading", name="登录")).to_be_visible()
+            await sign_in.get_by_label("邮箱").fill(EMAIL)
+            await sign_in.get_by_label("密码").fill("not-the-password")
+            await sign_in.get_by_role("button", name="登录").click()
+            await expect(page.locator("#message")).to_have_text("邮箱或密码不正确。")
+            await sign_in.get_by_label("密码").fill(PASSWORD)
+            await sign_in.get_by_role("button", name="登录").click()
+            await expect(page.locator('[data-field="email"]')).to_have_text(EMAIL)
+            await no_sideways_scroll(page)
+
+            # The link was for once: opened again, the page says so, in Chinese.
+            await page.goto(link)
+            await activation.get_by_label("新密码", exact=True).fill(PASSWORD + "x")
+            await activation.get_by_label("再次输入新密码").fill(PASSWORD + "x")
+            await activation.get_by_role("button", name="设置密码并激活").click()
+            await expect(page.locator("#message.error")).to_be_visible()
+            assert re.search(r"[\u4e00-\u9fff]", await page.locator("#message").inner_text())
+            assert elsewhere == []
+
+
+async def test_a_page_opened_without_the_link_says_where_to_get_one(
+    start_intake: Any, mailbox: Mailbox
+) -> None:
+    async with start_intake(smtp_host=mailbox.host, smtp_port=mailbox.port) as intake, serving(
+        intake
+    ) as address, phone(address) as (page, _):  # fmt: skip
+        await page.goto(f"{address}/portal/reset-password")
+        await expect(page.locator("#message")).to_contain_text("链接不完整")
+        await expect(page.locator("form[data-needs-link]").first).to_be_hidden()
+        answer = await intake.client.get("/portal/no-such-page")
+        assert answer.status_code == 404
