@@ -240,13 +240,19 @@ class EventProcessor:
     async def _apply_batch(self, run: Sequence[tuple[Record, Event]]) -> None:
         if not run:
             return
-        links = [Link(context) for record, _ in run[:MAX_LINKS]
-                 if (context := get_current_span(_context_of(record)).get_span_context()).is_valid]  # fmt: skip
+        # A batch of one continues its event's trace, as a single event's span does; a larger
+        # batch belongs to no one trace and links to each of its events' instead.
+        parent = _context_of(run[0][0]) if len(run) == 1 else None
+        links = [] if parent is not None else [
+            Link(context) for record, _ in run[:MAX_LINKS]
+            if (context := get_current_span(_context_of(record)).get_span_context()).is_valid
+        ]  # fmt: skip
         backoff = Backoff()
         while True:
             try:
                 with tracer().start_as_current_span(
-                    f"{run[0][0].topic} process", kind=SpanKind.CONSUMER, links=links,
+                    f"{run[0][0].topic} process", context=parent, kind=SpanKind.CONSUMER,
+                    links=links,
                     attributes={"messaging.batch.message_count": len(run)},
                 ):  # fmt: skip
                     async with self.pool.acquire() as conn, conn.transaction():
