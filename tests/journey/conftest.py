@@ -1,15 +1,12 @@
 """The four services as separate processes against the test Kafka and a database of their own."""
 
 import asyncio
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from cryptography.fernet import Fernet
 
 from safety_month.demo.sinks import MailSink, SmsSink, free_port
@@ -17,6 +14,7 @@ from safety_month.infra.stack import Endpoints
 from safety_month.supervisor import SERVICES, Supervisor
 from smonth_shared.auth import Role, issue_token
 from smonth_shared.kafka import KafkaAccess
+from tests.journey.journey_kit import caught_up
 
 
 @dataclass
@@ -33,7 +31,7 @@ class RunningSystem:
         """Until `consumer` has committed every record now on `topics`: the services share the
         test broker with earlier tests, whose events a fresh service first works through."""
         group = f"{self.group_prefix}.{consumer}"
-        asyncio.run(_caught_up(self.kafka, group, topics, timeout))
+        asyncio.run(caught_up(self.kafka, group, topics, timeout))
 
     def recent_logs(self, service: str, lines: int = 40) -> str:
         """The end of a service's log, for the message of a failing assertion."""
@@ -80,31 +78,3 @@ def running_system(
                                 group_prefix)  # fmt: skip
         finally:
             supervisor.stop()
-
-
-async def _caught_up(
-    kafka: KafkaAccess, group: str, topics: tuple[str, ...], within: float
-) -> None:
-    admin = AIOKafkaAdminClient(**kafka.client_options())
-    reader = AIOKafkaConsumer(**kafka.client_options(), enable_auto_commit=False)
-    await admin.start()
-    await reader.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-        partitions = [TopicPartition(topic["topic"], partition["partition"])
-                      for topic in described for partition in topic["partitions"]]  # fmt: skip
-        assert partitions, f"no partitions found for {topics}"
-        ends = await reader.end_offsets(partitions)
-        deadline = time.monotonic() + within
-        while True:
-            committed = await admin.list_consumer_group_offsets(group)
-            behind = {tp: end for tp, end in ends.items()
-                      if end > (committed[tp].offset if tp in committed else 0)}  # fmt: skip
-            if not behind:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{group} still behind on {sorted(map(str, behind))}")
-            await asyncio.sleep(0.2)
-    finally:
-        await reader.stop()
-        await admin.close()

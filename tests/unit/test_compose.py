@@ -14,22 +14,35 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import opentelemetry.environment_variables
+import opentelemetry.sdk.environment_variables
 import pytest
 import yaml
+from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
 from smonth_shared.settings import ServiceSettings
+from smonth_shared.telemetry import otlp_exporter_from_env
 
 ROOT = Path(__file__).parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy/Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+COLLECTOR_CONFIG = ROOT / "deploy/otel-collector.yaml"
 SERVICES = ("intake", "exposure", "notify", "reports")
 
 # What a deployer sets before `docker compose up` (the variables compose refuses to run without).
 DEPLOYER_ENV = {
     "SAFETY_MONTH_JWT_SECRET": "compose-test-0123456789abcdef0123456789",
     "TIP_CONTACT_KEY": base64.urlsafe_b64encode(bytes(range(32))).decode(),
+}
+
+# The variables the OpenTelemetry SDK reads itself, beside the services' settings.
+OTEL_VARIABLES = {
+    value
+    for module in (opentelemetry.environment_variables, opentelemetry.sdk.environment_variables)
+    for name, value in vars(module).items()
+    if name.startswith("OTEL_") and isinstance(value, str)
 }
 
 # The settings that have no usable default, besides those every service shares.
@@ -186,12 +199,63 @@ def test_a_service_listens_on_the_default_port_of_its_settings_and_publishes_it(
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_every_variable_a_service_gets_is_one_of_its_settings(
+def test_every_variable_a_service_gets_is_one_of_its_settings_or_the_opentelemetry_sdks(
     service: str, compose: dict[str, Any]
 ) -> None:
-    known = env_names(settings_class(service))
-    unknown = set(declared_env(compose["services"][service])) - set(known)
+    known = set(env_names(settings_class(service))) | OTEL_VARIABLES
+    unknown = set(declared_env(compose["services"][service])) - known
     assert not unknown, f"{service} has no settings named {sorted(unknown)}"
+
+
+@pytest.fixture(scope="module")
+def collector() -> dict[str, Any]:
+    return yaml.safe_load(COLLECTOR_CONFIG.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_exports_every_trace_to_the_collector_under_its_own_name(
+    service: str, compose: dict[str, Any], collector: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    env = container_env(compose["services"][service], DEPLOYER_ENV)
+    for name in OTEL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    exporter = otlp_exporter_from_env()
+    sampler = TracerProvider().sampler.get_description()
+
+    assert exporter is not None
+    exporter.shutdown()
+    assert env["OTEL_SERVICE_NAME"] == service
+    assert sampler.startswith("ParentBased{root:TraceIdRatioBased{1.0}")
+    http_receiver = collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == (
+        f"http://otel-collector:{http_receiver.rpartition(':')[2]}"
+    )
+
+
+def test_the_collector_forwards_the_traces_it_receives_to_jaeger(
+    compose: dict[str, Any], collector: dict[str, Any]
+) -> None:
+    container = compose["services"]["otel-collector"]
+    mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in container["volumes"]}
+    (config_path,) = [arg.partition("=")[2] for arg in container["command"]
+                      if arg.startswith("--config=")]  # fmt: skip
+    assert (ROOT / mounted[config_path]).resolve() == COLLECTOR_CONFIG
+    pipeline = collector["service"]["pipelines"]["traces"]
+    for kind in ("receivers", "processors", "exporters"):
+        assert set(pipeline[kind]) <= set(collector[kind]), kind
+    assert set(collector["service"]["extensions"]) <= set(collector["extensions"])
+    assert pipeline["receivers"] == ["otlp"]
+    (exporter,) = pipeline["exporters"]
+    host, _, port = collector["exporters"][exporter]["endpoint"].rpartition(":")
+    assert host == "jaeger" and "jaeger" in compose["services"]
+    jaeger_grpc = [arg for arg in compose["services"]["jaeger"]["command"]
+                   if arg.startswith("--set=receivers.otlp.protocols.grpc.endpoint=")]  # fmt: skip
+    assert [arg.rpartition(":")[2] for arg in jaeger_grpc] == [port]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from smonth_shared.backoff import Backoff
 from smonth_shared.db import DATABASE_OUTAGES, Connection
 from smonth_shared.events import DEADLETTER, Envelope
+from smonth_shared.metrics import DEAD_LETTERS, INBOX_DUPLICATES
 from smonth_shared.outbox import TRANSIENT_ERRORS
 from smonth_shared.telemetry import context_from_headers, decode_kafka_headers, tracer
 
@@ -171,6 +172,7 @@ class DeadLetters:
                 break
             except TRANSIENT_ERRORS as failure:
                 await _wait_out("dead-letter producer", failure, backoff)
+        DEAD_LETTERS.labels(self.source, record.topic).inc()
         log.warning("dead-lettered %s@%s/%s: %s", record.topic, record.partition, record.offset,
                     error)  # fmt: skip
 
@@ -240,18 +242,26 @@ class EventProcessor:
     async def _apply_batch(self, run: Sequence[tuple[Record, Event]]) -> None:
         if not run:
             return
-        links = [Link(context) for record, _ in run[:MAX_LINKS]
-                 if (context := get_current_span(_context_of(record)).get_span_context()).is_valid]  # fmt: skip
+        # A batch of one continues its event's trace, as a single event's span does; a larger
+        # batch belongs to no one trace and links to each of its events' instead.
+        parent = _context_of(run[0][0]) if len(run) == 1 else None
+        links = [] if parent is not None else [
+            Link(context) for record, _ in run[:MAX_LINKS]
+            if (context := get_current_span(_context_of(record)).get_span_context()).is_valid
+        ]  # fmt: skip
         backoff = Backoff()
         while True:
             try:
                 with tracer().start_as_current_span(
-                    f"{run[0][0].topic} process", kind=SpanKind.CONSUMER, links=links,
+                    f"{run[0][0].topic} process", context=parent, kind=SpanKind.CONSUMER,
+                    links=links,
                     attributes={"messaging.batch.message_count": len(run)},
                 ):  # fmt: skip
                     async with self.pool.acquire() as conn, conn.transaction():
                         events = [event for _, event in run]
-                        await apply_batch(conn, self.inbox, self.batch_effects, events)
+                        applied = await apply_batch(conn, self.inbox, self.batch_effects, events)
+                if applied < len(run):
+                    INBOX_DUPLICATES.labels(self.inbox.consumer).inc(len(run) - applied)
                 return
             except DATABASE_OUTAGES as outage:
                 await _wait_out(f"{self.inbox.consumer} consumer", outage, backoff)
@@ -283,8 +293,11 @@ class EventProcessor:
         while True:
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
-                    if await self.inbox.claim(conn, event.id):
+                    first_time = await self.inbox.claim(conn, event.id)
+                    if first_time:
                         await effect(conn, event)
+                if not first_time:
+                    INBOX_DUPLICATES.labels(self.inbox.consumer).inc()
                 return
             except DATABASE_OUTAGES as outage:
                 # Only the database's outages; an effect's own OSError counts as a failure.

@@ -44,12 +44,16 @@ def run_service(
         logger.info("topics created: %s", ", ".join(created) or "none missing")
         if args.command == "migrate":
             return
-    setup_tracing(settings.service_name)
-    uvicorn.run(
-        build(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    tracing = setup_tracing(settings.service_name)
+    try:
+        uvicorn.run(
+            build(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        if tracing is not None:
+            tracing.shutdown()  # the spans still batched are sent before the process ends

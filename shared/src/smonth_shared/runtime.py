@@ -42,6 +42,7 @@ from smonth_shared.consumer import (
 from smonth_shared.db import create_pool, pending_migrations
 from smonth_shared.events import Envelope
 from smonth_shared.measure import MeasuredRequests
+from smonth_shared.metrics import READY, SCRAPE_STEP_SECONDS, observe_lag, observe_outbox
 from smonth_shared.outbox import TRANSIENT_ERRORS, Outbox, OutboxRelay, new_producer
 from smonth_shared.problems import install_problem_handlers
 from smonth_shared.settings import ServiceSettings
@@ -90,6 +91,7 @@ class Runtime:
         self._jobs: list[tuple[str, BackgroundJob]] = []
         self._consumed_topics: set[str] = set()
         self._offset_commits: list[OffsetCommits] = []
+        self._consumers: dict[str, AIOKafkaConsumer] = {}  # by group, once it has fetched
         self.relay: OutboxRelay | None = None
 
     @property
@@ -132,6 +134,9 @@ class Runtime:
             title=f"{group}:{','.join(topics)}", decoder=undecoded,
         )  # fmt: skip
         async def on_records(message: KafkaMessage) -> None:
+            # faststream types the consumer by the two methods it calls; it is aiokafka's.
+            consumer = cast(AIOKafkaConsumer, message.consumer)
+            self._consumers[group] = consumer
             raw = message.raw_message
             records = [Record.of(item) for item in (raw if isinstance(raw, tuple) else (raw,))]
             by_topic = collections.Counter(record.topic for record in records)
@@ -142,8 +147,7 @@ class Runtime:
             except Exception:
                 await message.nack()  # fetched again, from the first record of each partition
                 raise
-            # faststream types the consumer by the two methods it calls; it is aiokafka's.
-            commits.processed(cast(AIOKafkaConsumer, message.consumer), records)
+            commits.processed(consumer, records)
 
     def background(self, name: str, job: BackgroundJob) -> None:
         """A job that runs for the life of the service (restarted with back-off if it fails)."""
@@ -194,6 +198,7 @@ class Runtime:
 
         @app.get("/metrics", include_in_schema=False)
         async def metrics() -> Response:
+            await self._observe()
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         @app.get("/asyncapi.json", include_in_schema=False)
@@ -201,6 +206,18 @@ class Runtime:
             return asyncapi_document(
                 self.name, consumes=sorted(self._consumed_topics), publishes=self.publishes
             )
+
+    async def _observe(self) -> None:
+        """What is read at each scrape rather than counted as it happens."""
+        checks = await self.readiness()
+        READY.labels(self.name).set(all(value == "ok" for value in checks.values()))
+        if checks.get("database") == "ok":
+            await observe_outbox(self.pool, self.name)
+        try:
+            async with asyncio.timeout(SCRAPE_STEP_SECONDS):
+                await observe_lag(self._consumers)
+        except TimeoutError:
+            log.warning("%s: consumer lag not read within %.0f s", self.name, SCRAPE_STEP_SECONDS)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:

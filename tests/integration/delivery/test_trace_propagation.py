@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from smonth_shared.consumer import DeadLetters, EventProcessor, Record
+from smonth_shared.consumer import DeadLetters, EventProcessor, Record, one_by_one
 from smonth_shared.events import Envelope
 from smonth_shared.kafka import KafkaAccess
 from smonth_shared.measure import MeasuredRequests
@@ -59,6 +59,35 @@ async def test_a_request_the_relay_and_the_consumer_share_one_trace(
     assert dict(records[0].headers)["traceparent"].decode().split("-")[1] == (
         f"{request.context.trace_id:032x}"
     )
+
+
+async def test_a_batch_of_one_continues_its_events_trace_and_a_larger_one_links_to_each(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, topic: str, kafka: KafkaAccess,
+    start_relay, spans: InMemorySpanExporter,
+) -> None:  # fmt: skip
+    start_relay()
+    processor = EventProcessor(
+        consumer="reports", pool=pool, dead_letters=DeadLetters(producer, source="reports"),
+        effects={"case.reported": _remember},
+        batch_effects={"case.reported": one_by_one(_remember)},
+    )  # fmt: skip
+    for title in ("first", "second"):
+        with tracer().start_as_current_span(f"POST {title}", kind=SpanKind.SERVER):
+            await commit_events(pool, topic, case_event("44", title))
+    first, second = await read_topic(kafka, topic, PARTITIONS, until=lambda r: len(r) == 2)
+
+    await processor.process([Record.of(first)])
+    await processor.process([Record.of(first), Record.of(second)])
+
+    finished = spans.get_finished_spans()
+    requests = {s.name: s for s in finished if s.kind == SpanKind.SERVER}
+    alone, batch = [s for s in finished if s.name == f"{topic} process"]
+    assert alone.parent is not None and not alone.links
+    assert alone.context.trace_id == requests["POST first"].context.trace_id
+    assert batch.parent is None
+    assert {link.context.trace_id for link in batch.links} == {
+        request.context.trace_id for request in requests.values()
+    }
 
 
 async def test_an_event_written_outside_any_trace_starts_its_own_at_the_relay(
