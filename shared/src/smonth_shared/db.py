@@ -5,8 +5,10 @@ shares (this package's `migrations/`), then the service's own. They run in one t
 an advisory lock, so two replicas starting together never race; each file is applied once.
 """
 
+import asyncio
 import logging
 import re
+import time
 from collections.abc import Iterable
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -94,7 +96,9 @@ async def migrate(dsn: str, schema: str, service_migrations: Traversable) -> lis
     return applied
 
 
-async def pending_migrations(pool: asyncpg.Pool, service_migrations: Traversable) -> list[str]:
+async def pending_migrations(
+    pool: asyncpg.Pool | Connection, service_migrations: Traversable
+) -> list[str]:
     """What /readyz reports as missing."""
     names = [name for name, _ in migration_files(service_migrations)]
     exists = await pool.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
@@ -102,6 +106,37 @@ async def pending_migrations(pool: asyncpg.Pool, service_migrations: Traversable
         return names
     done = {row["name"] for row in await pool.fetch("SELECT name FROM schema_migrations")}
     return [name for name in names if name not in done]
+
+
+class MigrationsPending(RuntimeError):
+    """The migrations were not applied in the time given (the migrations Job has not run)."""
+
+
+async def await_migrations(
+    dsn: str, schema: str, service_migrations: Traversable, *, within: float, interval: float = 2.0
+) -> None:
+    """Returns once another process (a cluster's migrations Job) has applied every migration of
+    this version, waiting through a database that is not up yet; after `within` seconds raises
+    MigrationsPending naming what is missing."""
+    _check_identifier(schema)
+    deadline = time.monotonic() + within
+    missing = ["(the database was not reached)"]
+    while True:
+        try:
+            conn = await connect(dsn, schema)
+            try:
+                missing = await pending_migrations(conn, service_migrations)
+            finally:
+                await conn.close()
+        except (*DATABASE_OUTAGES, OSError) as error:
+            log.info("waiting for the database: %s", error)
+        if not missing:
+            return
+        if time.monotonic() >= deadline:
+            raise MigrationsPending(
+                f"{schema}: not applied after {within:.0f} s: {', '.join(missing)}"
+            )
+        await asyncio.sleep(interval)
 
 
 async def _apply_missing(

@@ -6,7 +6,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from smonth_shared.db import SHARED_MIGRATIONS, create_pool, migrate, pending_migrations
+from smonth_shared.db import (
+    SHARED_MIGRATIONS,
+    MigrationsPending,
+    await_migrations,
+    create_pool,
+    migrate,
+    pending_migrations,
+)
 from tests.integration.delivery.delivery_kit import SCHEMA
 
 pytestmark = pytest.mark.integration
@@ -125,3 +132,34 @@ async def test_the_runner_and_the_pool_mean_the_same_schema(
         assert await pending_migrations(pool, migrations) == []
     finally:
         await pool.close()
+
+
+async def test_a_replica_waiting_for_migrations_returns_once_another_process_applied_them(
+    database_url: str, migrations: Path
+) -> None:
+    waiting = asyncio.create_task(
+        await_migrations(database_url, SCHEMA, migrations, within=60, interval=0.05)
+    )
+    await asyncio.sleep(0)
+    assert not waiting.done()
+
+    await migrate(database_url, SCHEMA, migrations)
+
+    await asyncio.wait_for(waiting, timeout=30)
+
+
+async def test_a_replica_of_a_newer_version_names_the_migrations_it_still_waits_for(
+    database_url: str, migrations: Path
+) -> None:
+    await migrate(database_url, SCHEMA, migrations)
+    (migrations / "002_seed.sql").write_text(SEED, encoding="utf-8")
+
+    with pytest.raises(MigrationsPending, match=r"002_seed\.sql"):
+        await await_migrations(database_url, SCHEMA, migrations, within=0.2, interval=0.05)
+
+
+async def test_a_replica_waits_through_a_database_that_is_not_up_yet(migrations: Path) -> None:
+    unreachable = "postgresql://postgres@127.0.0.1:1/safety_month"
+
+    with pytest.raises(MigrationsPending, match="not reached"):
+        await await_migrations(unreachable, SCHEMA, migrations, within=0.2, interval=0.05)
