@@ -2,6 +2,7 @@
 HTTP endpoint standing in for the SMS gateway, keeping each message as a JSON line."""
 
 import json
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,8 @@ class _MailFolder:
             self.count += 1
             number = self.count
         recipient = (envelope.rcpt_tos or ["unknown"])[0].replace("@", "_at_")
+        # An address may hold '/' and other characters a file name cannot: kept as '_'.
+        recipient = re.sub(r"[^\w.+=-]", "_", recipient)[:120]
         (self.folder / f"{number:05d}-{recipient}.eml").write_bytes(raw)
         return "250 Message accepted for delivery"
 

@@ -17,10 +17,11 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jwt
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from smonth_shared.problems import Problem
 
@@ -30,6 +31,8 @@ ISSUER = "safety-month"
 AUDIENCE = "safety-month"
 ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
 CLOCK_LEEWAY = timedelta(seconds=30)
+# Declares the bearer token in the OpenAPI documents; the refusal is bearer_token's own (401).
+BEARER = HTTPBearer(auto_error=False, description="A token of `safety-month token` or sign-in.")
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,9 @@ def bearer_token(request: Request) -> str:
 def requires(verifier: TokenVerifier, *roles: Role) -> Callable[..., Principal]:
     """A FastAPI dependency: the caller's principal, refused unless it has one of `roles`."""
 
-    def dependency(request: Request) -> Principal:
+    def dependency(
+        request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+    ) -> Principal:
         principal = verifier.verify(bearer_token(request))
         if principal.role not in roles:
             raise Problem(

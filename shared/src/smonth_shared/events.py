@@ -20,6 +20,9 @@ from pydantic import (
     create_model,
     model_validator,
 )
+from pydantic.config import JsonDict
+
+from smonth_shared.campaign import PROVINCE_CODES
 
 IndustryCode = Literal[
     "hazardous_chemicals",
@@ -30,13 +33,19 @@ IndustryCode = Literal[
     "fishing_vessels",
     "other",
 ]
+PROVINCE_SCHEMA: JsonDict = {"enum": [*sorted(PROVINCE_CODES)], "examples": ["44", "11"]}
+# The OpenAPI documents list the codes of the served campaign's registry (smonth_shared.openapi).
 UnitCode = Annotated[
     str,
-    Field(min_length=2, max_length=16, pattern=r"^[A-Za-z0-9_-]+$", description="A unit's code"),
-]
+    Field(min_length=2, max_length=16, pattern=r"^[A-Za-z0-9_-]+$",
+          description="A unit's code in the campaign's registry",
+          json_schema_extra={"x-registry": "units"}),
+]  # fmt: skip
 ProvinceCode = Annotated[
-    str, Field(pattern=r"^\d{2}$", description="GB/T 2260 province code (66 for the XPCC)")
-]
+    str,
+    Field(pattern=r"^\d{2}$", description="GB/T 2260 province code (66 for the XPCC)",
+          json_schema_extra=PROVINCE_SCHEMA),
+]  # fmt: skip
 Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 

@@ -28,6 +28,7 @@ from smonth_shared.access_feed import AccessFeed
 from smonth_shared.asyncapi import asyncapi_document
 from smonth_shared.auth import TokenVerifier
 from smonth_shared.backoff import Backoff
+from smonth_shared.campaign import load_campaign
 from smonth_shared.clock import clock_from_settings
 from smonth_shared.consumer import (
     Admit,
@@ -43,6 +44,7 @@ from smonth_shared.db import create_pool, pending_migrations
 from smonth_shared.events import Envelope
 from smonth_shared.measure import MeasuredRequests
 from smonth_shared.metrics import READY, SCRAPE_STEP_SECONDS, observe_lag, observe_outbox
+from smonth_shared.openapi import document
 from smonth_shared.outbox import TRANSIENT_ERRORS, Outbox, OutboxRelay, new_producer
 from smonth_shared.problems import install_problem_handlers
 from smonth_shared.settings import ServiceSettings
@@ -183,6 +185,7 @@ class Runtime:
         for router in routers:
             app.include_router(router)
         self._add_operations_routes(app)
+        document(app, load_campaign(self.settings.campaign, self.settings.campaign_file))
         return app
 
     def _add_operations_routes(self, app: FastAPI) -> None:

@@ -13,9 +13,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
 
 from smonth_reports.formats import render
-from smonth_reports.formats.xlsx import SHEET_NAMES
+from smonth_reports.formats.xlsx import SHEET_NAMES, excel_value
 from smonth_reports.report import Report
-from smonth_reports.tables import TABLE_NAMES
+from smonth_reports.tables import TABLE_NAMES, Column
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +148,8 @@ def test_the_html_page_holds_the_communique_and_every_table(report: Report) -> N
     for name in TABLE_NAMES:
         assert f'data-table="{name}"' in page
     assert report.communique[0][1] in page
+
+
+def test_a_control_character_a_unit_typed_is_left_out_of_its_cell_not_the_workbook() -> None:
+    assert excel_value(Column("title", "标题"), "总结\x1b报告\x07") == "总结报告"
+    assert excel_value(Column("title", "标题"), "第一行\n第二行") == "第一行\n第二行"

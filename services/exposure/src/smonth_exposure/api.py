@@ -14,10 +14,12 @@ from smonth_exposure import domain, handlers, repository
 from smonth_shared import idempotency
 from smonth_shared.auth import Principal, requires
 from smonth_shared.campaign import Campaign
-from smonth_shared.events import Month
+from smonth_shared.events import Month, ProvinceCode
+from smonth_shared.openapi import problem_responses
 from smonth_shared.problems import Problem
 from smonth_shared.runtime import Runtime
 
+MAX_OFFSET = 2**31 - 1  # PostgreSQL takes a bigint; no campaign comes near an int4
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -92,11 +94,11 @@ def router(runtime: Runtime, deps: handlers.Deps) -> APIRouter:
     @api.get("/cases", summary="Cases reported, counted or not, with the reasons")
     async def list_cases(
         principal: Annotated[Principal, Depends(readers)],
-        province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
-        month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+        province: Annotated[ProvinceCode | None, Query()] = None,
+        month: Annotated[Month | None, Query()] = None,
         campaign_id: Annotated[str, Query(alias="campaign", pattern=r"^\d{4}$")] = campaign.id,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> CaseList:
         if principal.role == "unit":
             province = _own_province(principal, province)
@@ -106,6 +108,7 @@ def router(runtime: Runtime, deps: handlers.Deps) -> APIRouter:
 
     @api.post(
         "/cases/{case_id}/rejection", status_code=202, response_model=CaseView,
+        responses=problem_responses(404, 409),
         summary="Reject a case: it no longer counts toward its province's quota",
     )  # fmt: skip
     async def reject(
@@ -137,7 +140,11 @@ def router(runtime: Runtime, deps: handlers.Deps) -> APIRouter:
                                            idempotency.Replay(202, answer))  # fmt: skip
         return JSONResponse(answer, status_code=202)
 
-    @api.get("/compliance", summary="Each province's cases counted against the monthly quota")
+    @api.get(
+        "/compliance",
+        summary="Each province's cases counted against the monthly quota",
+        responses=problem_responses(404),
+    )
     async def compliance(
         principal: Annotated[Principal, Depends(readers)],
         campaign_id: Annotated[str, Query(alias="campaign", pattern=r"^\d{4}$")] = campaign.id,

@@ -16,6 +16,8 @@ from smonth_intake.api import client_address
 from smonth_intake.models import Email, Text50, Text100
 from smonth_shared.auth import Principal, requires
 from smonth_shared.db import Connection
+from smonth_shared.events import UnitCode
+from smonth_shared.openapi import problem_responses
 from smonth_shared.problems import Problem
 from smonth_shared.runtime import Runtime
 
@@ -26,7 +28,6 @@ Password = Annotated[
 OneTimeLink = Annotated[
     str, Field(min_length=16, max_length=100, description="From the e-mail's link.")
 ]
-UnitCodeField = Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
 ClientId = Annotated[str, Field(min_length=3, max_length=20, pattern=r"^[a-z0-9][a-z0-9.-]+$",
                                 description="The system's id: its envelopes' `source`.",
                                 examples=["mem-hazard-db"])]  # fmt: skip
@@ -62,7 +63,7 @@ class NewAccount(Body):
     email: Email
     name: Text50
     role: Literal["unit", "staff", "admin"] = "unit"
-    unit: UnitCodeField | None = Field(default=None, description="For a unit's liaison.")
+    unit: UnitCode | None = Field(default=None, description="For a unit's liaison.")
 
 
 class Withdrawal(Body):
@@ -72,8 +73,15 @@ class Withdrawal(Body):
 class NewClient(Body):
     client_id: ClientId
     name: Text100
-    units: list[UnitCodeField] = Field(min_length=1, max_length=200,
+    units: list[UnitCode] = Field(min_length=1, max_length=200,
                                        description="The units the system may act for.")  # fmt: skip
+
+
+class OAuthError(BaseModel):
+    """RFC 6749 5.2: the token endpoint's own error document."""
+
+    error: Literal["invalid_request", "unsupported_grant_type", "invalid_client"]
+    error_description: str
 
 
 def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter:
@@ -91,7 +99,12 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
         return JSONResponse(jsonable_encoder(body), status_code=status,
                             headers={"Cache-Control": "no-store"})  # fmt: skip
 
-    @api.post("/auth/sign-in", tags=["accounts"], summary="Sign in with e-mail and password")
+    @api.post(
+        "/auth/sign-in",
+        tags=["accounts"],
+        summary="Sign in with e-mail and password",
+        responses=problem_responses(401, 413, 429),
+    )
     async def sign_in(request: Request, body: SignIn) -> JSONResponse:
         address = client_address(request)
         # The failure a wrong password records must survive the refusal: its own transaction.
@@ -101,25 +114,30 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
                                             now=accounts.now())  # fmt: skip
         return answer(tokens)
 
-    @api.post("/auth/refresh", tags=["accounts"], summary="A new access token (and refresh token)")
+    @api.post(
+        "/auth/refresh",
+        tags=["accounts"],
+        summary="A new access token (and refresh token)",
+        responses=problem_responses(401, 413),
+    )
     async def refresh(body: RefreshToken) -> JSONResponse:
         return answer(await transaction(lambda conn: accounts.refresh_session(
             conn, issuer(), body.refresh_token, accounts.now())))  # fmt: skip
 
-    @api.post("/auth/sign-out", status_code=204, tags=["accounts"],
+    @api.post("/auth/sign-out", status_code=204, tags=["accounts"], responses=problem_responses(401, 413),
               summary="End the session: its tokens stop working on every service")  # fmt: skip
     async def sign_out(body: RefreshToken) -> Response:
         await transaction(lambda conn: accounts.sign_out(conn, issuer(), body.refresh_token,
                                                          accounts.now()))  # fmt: skip
         return Response(status_code=204)
 
-    @api.post("/auth/activate", tags=["accounts"],
+    @api.post("/auth/activate", tags=["accounts"], responses=problem_responses(400, 413),
               summary="Take up an invitation: set the password")  # fmt: skip
     async def activate(body: LinkAndPassword) -> JSONResponse:
         return answer(await transaction(lambda conn: accounts.activate(
             conn, issuer(), body.token, body.password, accounts.now())))  # fmt: skip
 
-    @api.post("/auth/password-reset", status_code=202, tags=["accounts"],
+    @api.post("/auth/password-reset", status_code=202, tags=["accounts"], responses=problem_responses(413),
               summary="Mail a reset link (the same answer whether or not the address has one)")  # fmt: skip
     async def request_reset(body: ResetRequest) -> JSONResponse:
         await transaction(lambda conn: accounts.request_reset(conn, issuer(), body.email,
@@ -127,7 +145,7 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
         return answer({"status": "mailed if the address has an account",
                        "status_zh": "如该邮箱有账号，重设链接已发送。"}, 202)  # fmt: skip
 
-    @api.post("/auth/password-reset/confirm", tags=["accounts"],
+    @api.post("/auth/password-reset/confirm", tags=["accounts"], responses=problem_responses(400, 413),
               summary="Set a new password with the reset link; every session ends")  # fmt: skip
     async def confirm_reset(body: LinkAndPassword) -> JSONResponse:
         return answer(await transaction(lambda conn: accounts.reset_password(
@@ -142,13 +160,13 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
              summary="Accounts (the office's staff see units' accounts only)")  # fmt: skip
     async def list_accounts(
         principal: Annotated[Principal, Depends(office)],
-        unit: Annotated[UnitCodeField | None, Query()] = None,
+        unit: Annotated[UnitCode | None, Query()] = None,
         status: Annotated[Literal["invited", "active", "withdrawn"] | None, Query()] = None,
     ) -> JSONResponse:  # fmt: skip
         return answer(await transaction(lambda conn: accounts.list_accounts(
             conn, by=principal, unit=unit, status=status)))  # fmt: skip
 
-    @api.post("/accounts", status_code=201, tags=["accounts"],
+    @api.post("/accounts", status_code=201, tags=["accounts"], responses=problem_responses(409, 413),
               summary="Issue an account; the person is mailed an activation link")  # fmt: skip
     async def create_account(
         body: NewAccount, principal: Annotated[Principal, Depends(office)]
@@ -157,7 +175,7 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
             conn, issuer(), email=body.email, name=body.name, role=body.role, unit=body.unit,
             by=principal, now=accounts.now())), 201)  # fmt: skip
 
-    @api.post("/accounts/{account_id}/withdraw", tags=["accounts"],
+    @api.post("/accounts/{account_id}/withdraw", tags=["accounts"], responses=problem_responses(404, 413),
               summary="Withdraw an account: its tokens stop working on every service")  # fmt: skip
     async def withdraw(
         account_id: AccountId, principal: Annotated[Principal, Depends(office)],
@@ -168,6 +186,7 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
             conn, issuer(), account_id, reason=reason, by=principal, now=accounts.now())))  # fmt: skip
 
     @api.post("/accounts/{account_id}/invitation", status_code=202, tags=["accounts"],
+              responses=problem_responses(404, 409),
               summary="Mail a new activation link to an account not yet activated")  # fmt: skip
     async def resend(
         account_id: AccountId, principal: Annotated[Principal, Depends(office)]
@@ -189,7 +208,7 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
     async def list_clients(_: Annotated[Principal, Depends(admin)]) -> JSONResponse:
         return answer(await transaction(accounts.list_clients))
 
-    @api.post("/clients", status_code=201, tags=["ministry systems"],
+    @api.post("/clients", status_code=201, tags=["ministry systems"], responses=problem_responses(409, 413),
               summary="Register a ministry system; its secret is shown once, here")  # fmt: skip
     async def create_client(
         body: NewClient, principal: Annotated[Principal, Depends(admin)]
@@ -199,7 +218,7 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
             by=principal, now=accounts.now()))  # fmt: skip
         return answer({**client, "client_secret": secret}, 201)
 
-    @api.post("/clients/{client_id}/secret", tags=["ministry systems"],
+    @api.post("/clients/{client_id}/secret", tags=["ministry systems"], responses=problem_responses(404, 409),
               summary="A new secret; the old one and its tokens stop working")  # fmt: skip
     async def rotate(
         client_id: ClientPath, _: Annotated[Principal, Depends(admin)]
@@ -208,7 +227,7 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
             conn, issuer(), client_id, accounts.now()))  # fmt: skip
         return answer({**client, "client_secret": secret})
 
-    @api.post("/clients/{client_id}/withdraw", tags=["ministry systems"],
+    @api.post("/clients/{client_id}/withdraw", tags=["ministry systems"], responses=problem_responses(404),
               summary="Withdraw a system: its tokens stop working on every service")  # fmt: skip
     async def withdraw_client(
         client_id: ClientPath, _: Annotated[Principal, Depends(admin)]
@@ -218,6 +237,9 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
 
     @api.post("/oauth/token", tags=["ministry systems"],
               summary="OAuth 2.0 client-credentials grant (RFC 6749 4.4)",
+              responses={400: {"model": OAuthError, "description": "Bad Request"},
+                         401: {"model": OAuthError, "description": "Unauthorized"},
+                         **problem_responses(413)},
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/x-www-form-urlencoded": {"schema": {
                       "type": "object", "required": ["grant_type"],
@@ -235,6 +257,8 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
         client_id, secret = _client_authentication(request, form)
         if not client_id or not secret:
             return _oauth_error(401, "invalid_client", "Client authentication is required.")
+        if not _well_formed(client_id, 20) or not _well_formed(secret, 100):
+            return _oauth_error(401, "invalid_client", "Unknown client or wrong secret.")
         granted = await transaction(lambda conn: accounts.client_credentials(
             conn, issuer(), client_id, secret, accounts.now()))  # fmt: skip
         if granted is None:
@@ -254,6 +278,11 @@ def _client_authentication(request: Request, form: dict[str, str]) -> tuple[str,
             return "", ""
         return client_id, secret
     return form.get("client_id", ""), form.get("client_secret", "")
+
+
+def _well_formed(credential: str, max_length: int) -> bool:
+    """No registered id or secret is longer or holds a NUL (which PostgreSQL cannot compare)."""
+    return len(credential) <= max_length and "\x00" not in credential
 
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:

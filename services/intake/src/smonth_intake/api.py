@@ -24,6 +24,8 @@ from smonth_intake.models import (
 from smonth_shared import idempotency
 from smonth_shared.auth import Principal, forbid_other_unit, requires
 from smonth_shared.db import Connection
+from smonth_shared.events import UnitCode
+from smonth_shared.openapi import problem_responses
 from smonth_shared.runtime import Runtime
 
 IdempotencyKey = Annotated[
@@ -31,7 +33,7 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", max_length=200,
            description="The same key and body give the same answer; another body gives 409."),
 ]  # fmt: skip
-UnitPath = Annotated[str, Path(min_length=2, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
+UnitPath = Annotated[UnitCode, Path()]
 Write = Callable[[Connection], Awaitable[dict[str, Any]]]
 RateLimit = tuple[str, str, str]  # the bucket, and what is limited in English and in Chinese
 RATE_WINDOW_SECONDS = 60
@@ -106,7 +108,7 @@ def router(
         if hits > settings.tip_rate_per_minute:
             raise domain.too_many(settings.tip_rate_per_minute, retry_after, what, what_zh)
 
-    @api.post("/progress", status_code=202, tags=["units"],
+    @api.post("/progress", status_code=202, tags=["units"], responses=problem_responses(409, 413),
               summary="Report progress statistics (attachment 1): a cumulative snapshot")  # fmt: skip
     async def report_progress(
         request: Request, report: ProgressReport,
@@ -117,7 +119,7 @@ def router(
             lambda conn: handlers.submit_progress(conn, deps(), report, principal=principal),
         )  # fmt: skip
 
-    @api.put("/liaisons/{unit}", status_code=202, tags=["units"],
+    @api.put("/liaisons/{unit}", status_code=202, tags=["units"], responses=problem_responses(409, 413),
              summary="Designate the unit's liaison (attachment 2), replacing the one before")  # fmt: skip
     async def designate_liaison(
         request: Request, unit: UnitPath, liaison: LiaisonDesignation,
@@ -130,6 +132,7 @@ def router(
         )  # fmt: skip
 
     @api.post("/summary-reports", status_code=202, tags=["units"],
+              responses=problem_responses(400, 409, 413, 415),
               max_body_size=forms.upload_limit(settings.max_summary_bytes),
               summary="Submit the summary report, as JSON or as a form with a PDF or DOCX file",
               openapi_extra=_body(("application/json", SummaryReport.model_json_schema()),
@@ -154,6 +157,7 @@ def router(
         )  # fmt: skip
 
     @api.post("/materials", status_code=202, tags=["units"],
+              responses=problem_responses(400, 409, 413, 415),
               max_body_size=forms.upload_limit(settings.max_upload_bytes),
               summary="Send a good practice, a video or a picture (multipart form)",
               openapi_extra=_body(("multipart/form-data",
@@ -176,7 +180,13 @@ def router(
                 conn, deps(), material, file=file, principal=principal),
         )  # fmt: skip
 
-    @api.post("/cases", status_code=202, tags=["cases"], summary="Report a typical case exposed")
+    @api.post(
+        "/cases",
+        status_code=202,
+        tags=["cases"],
+        summary="Report a typical case exposed",
+        responses=problem_responses(409, 413),
+    )
     async def report_case(
         request: Request, case: CaseSubmission,
         principal: Annotated[Principal, Depends(for_a_unit)], idempotency_key: IdempotencyKey = None,
@@ -186,7 +196,7 @@ def router(
             lambda conn: handlers.report_case(conn, deps(), case, principal=principal),
         )  # fmt: skip
 
-    @api.post("/tips", status_code=202, tags=["tips"],
+    @api.post("/tips", status_code=202, tags=["tips"], responses=problem_responses(409, 413, 429),
               summary="Report a hazard or a violation (public, anonymous)")  # fmt: skip
     async def submit_tip(
         request: Request, tip: TipSubmission, idempotency_key: IdempotencyKey = None
@@ -204,7 +214,7 @@ def router(
         await grouped_tips(accepted)
         return JSONResponse(accepted.answer, status_code=202)
 
-    @api.post("/tips/lookup", tags=["tips"],
+    @api.post("/tips/lookup", tags=["tips"], responses=problem_responses(404, 413, 429),
               summary="Follow up a tip with its receipt code: status and public reply")  # fmt: skip
     async def look_up_tip(
         request: Request, lookup: TipLookup, idempotency_key: IdempotencyKey = None
@@ -214,7 +224,7 @@ def router(
         async with runtime.pool.acquire() as conn:
             return await handlers.look_up_tip(conn, lookup)
 
-    @api.get("/tips/{tip_id}/contact", tags=["tips"],
+    @api.get("/tips/{tip_id}/contact", tags=["tips"], responses=problem_responses(404),
              summary="The tipster's contact details, for the unit of the tip's province only")  # fmt: skip
     async def read_tip_contact(
         tip_id: UUID, principal: Annotated[Principal, Depends(unit_only)]
@@ -224,6 +234,7 @@ def router(
         return JSONResponse(contact, headers={"Cache-Control": "no-store"})
 
     @api.post("/tips/{tip_id}/outcome", status_code=202, tags=["tips"],
+              responses=problem_responses(404, 409, 413),
               summary="Report what the tip's province found (tip.resolved)")  # fmt: skip
     async def resolve_tip(
         request: Request, tip_id: UUID, outcome: TipOutcome,
@@ -235,6 +246,7 @@ def router(
         )  # fmt: skip
 
     @api.post("/units/import", status_code=202, tags=["registry"],
+              responses=problem_responses(400, 409, 413, 415),
               summary="Import addressed units from a CSV (code,name,kind,province); admin only",
               openapi_extra=_body(("text/csv", {"type": "string"})))  # fmt: skip
     async def import_units(

@@ -109,7 +109,7 @@ class ProgressReport(Submission):
 
     unit: UnitCode
     as_of: date = Field(description="The date the cumulative figures stand at.")
-    indicators: dict[Annotated[str, Field(max_length=64)], Count] = Field(
+    indicators: dict[Annotated[str, Field(max_length=64, json_schema_extra={"x-registry": "indicators"})], Count] = Field(
         min_length=1, max_length=64,
         description="Cumulative figures by indicator code of the campaign's statistics table.",
     )  # fmt: skip

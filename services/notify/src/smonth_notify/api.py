@@ -5,12 +5,13 @@ from datetime import date, datetime, tzinfo
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from smonth_notify import repository
 from smonth_notify.domain import Channel, Reason, Status
 from smonth_shared.auth import Principal, requires
+from smonth_shared.events import UnitCode
 from smonth_shared.problems import Problem
 from smonth_shared.runtime import Runtime
 
@@ -62,7 +63,7 @@ def router(runtime: Runtime, *, office_tz: tzinfo) -> APIRouter:
     @api.get("/reminders", summary="Reminders planned, sent, failed or cancelled")
     async def list_reminders(
         principal: Annotated[Principal, Depends(reader)],
-        unit: str | None = None,
+        unit: Annotated[UnitCode | None, Query()] = None,
         status: Status | None = None,
         campaign: Annotated[str, Query(pattern=r"^\d{4}$")] = runtime.settings.campaign,
     ) -> list[ReminderView]:
@@ -80,7 +81,7 @@ def router(runtime: Runtime, *, office_tz: tzinfo) -> APIRouter:
     @api.get("/standings/{unit}", summary="What notify knows a unit has done, so owes no more")
     async def standing(
         principal: Annotated[Principal, Depends(reader)],
-        unit: str,
+        unit: Annotated[UnitCode, Path()],
         campaign: Annotated[str, Query(pattern=r"^\d{4}$")] = runtime.settings.campaign,
     ) -> StandingView:
         if not principal.may_act_for(unit):

@@ -9,14 +9,20 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from smonth_reports import repository
-from smonth_reports.formats import Format, render
+from smonth_reports.formats import MEDIA_TYPES, Format, render
 from smonth_reports.publishing import Publisher
 from smonth_shared.auth import Principal, requires
 from smonth_shared.campaign import Campaign, CampaignFileError, load_campaign
+from smonth_shared.openapi import problem_responses
 from smonth_shared.problems import Problem
 from smonth_shared.runtime import Runtime
 
 TableName = Literal["statistics", "liaisons", "summaries", "exposure", "tips", "reminders"]
+# What a summary or an artifact is answered as: a document for each format.
+RENDERED: dict[int | str, dict[str, Any]] = {200: {"content": {
+    media.split(";")[0]: {"schema": {"type": "object"} if name == "json"
+                          else {"type": "string", "format": "binary"}}
+    for name, media in MEDIA_TYPES.items()}}}  # fmt: skip
 CampaignId = Annotated[str | None, Query(pattern=r"^\d{4}$", description="Default: the service's")]
 
 
@@ -39,6 +45,7 @@ def router(runtime: Runtime, publisher: Publisher, served: Campaign) -> APIRoute
     @api.get(
         "/national-summary",
         summary="The national summary of a campaign, now",
+        responses={**RENDERED, **problem_responses(404)},
         response_description="json (CONTRACT.md), xlsx (the workbook), csv (one table: `table`), "
         "html (a self-contained page) or pdf (the communique)",
     )
@@ -64,6 +71,7 @@ def router(runtime: Runtime, publisher: Publisher, served: Campaign) -> APIRoute
 
     @api.post(
         "/national-summary/publications", status_code=202, tags=["publications"],
+        responses=problem_responses(404),
         summary="Publish the summary now: store its artifacts, announce national-summary.published",
     )  # fmt: skip
     async def publish(
@@ -72,7 +80,12 @@ def router(runtime: Runtime, publisher: Publisher, served: Campaign) -> APIRoute
         published = await publisher.publish(campaign_of(campaign), trigger="on_demand")
         return JSONResponse(published, status_code=202)
 
-    @api.get("/publications", tags=["publications"], summary="The summaries published so far")
+    @api.get(
+        "/publications",
+        tags=["publications"],
+        summary="The summaries published so far",
+        responses=problem_responses(404),
+    )
     async def publications(
         _: Annotated[Principal, Depends(readers)], campaign: CampaignId = None
     ) -> list[dict[str, Any]]:
@@ -89,12 +102,20 @@ def router(runtime: Runtime, publisher: Publisher, served: Campaign) -> APIRoute
 
     @api.get(
         "/publications/{publication_id}/{name}", tags=["publications"],
+        responses={**RENDERED, **problem_responses(404)},
         summary="An artifact of a published summary, exactly the bytes its checksum names",
     )  # fmt: skip
     async def artifact(
         _: Annotated[Principal, Depends(readers)],
         publication_id: UUID,
-        name: Annotated[str, Path(pattern=r"^[a-z-]+\.(json|xlsx|csv|html|pdf)$")],
+        name: Annotated[
+            str,
+            Path(
+                max_length=80,
+                pattern=r"^[a-z-]+\.(json|xlsx|csv|html|pdf)$",
+                examples=["national-summary.pdf"],
+            ),
+        ],
     ) -> Response:
         async with runtime.pool.acquire() as conn:
             found = await repository.artifact(conn, publication_id, name)

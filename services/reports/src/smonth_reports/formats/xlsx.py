@@ -8,6 +8,7 @@ from datetime import datetime
 from itertools import groupby
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -128,6 +129,10 @@ def heading(sheet: Worksheet, row: int, col: int, text: str) -> None:
 def excel_value(column: Column, value: Cell) -> Cell | datetime:
     if column.kind == "instant" and isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=None)  # already in office time
+    if isinstance(value, str):
+        # A control character a unit typed is kept in its record, but a worksheet cannot hold
+        # it (openpyxl refuses the whole workbook): the cell shows the text without it.
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
 
 
