@@ -121,6 +121,10 @@ def _zh(error: Any) -> str:
     if isinstance(context.get("zh"), str):
         return context["zh"]
     zh = ZH_BY_ERROR_TYPE.get(error["type"], "填写不符合要求")
+    if error["type"] == "string_too_short" and context.get("min_length", 1) > 1:
+        return f"内容过短：至少 {context['min_length']} 个字"
+    if error["type"] == "string_too_long" and "max_length" in context:
+        return f"内容过长：最多 {context['max_length']} 个字"
     if error["type"] in ("literal_error", "enum") and "expected" in context:
         return f"{zh}（可选：{context['expected']}）"
     return zh

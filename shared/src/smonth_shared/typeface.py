@@ -19,8 +19,9 @@ ALWAYS = string.printable + "，。、；：？！“”‘’（）《》〔〕
 BOLD = 700
 
 
-def cut(text: str, *, weight: int | None) -> bytes:
-    """The font with only the glyphs of `text` (and ASCII); at `weight`, or variable if None."""
+def cut(text: str, *, weight: int | None, flavor: str | None = None) -> bytes:
+    """The font with only the glyphs of `text` (and ASCII); at `weight`, or variable if None;
+    as TrueType, or `flavor` ("woff") for a page."""
     options = subset.Options()
     options.notdef_outline = True
     options.layout_features = ["*"]
@@ -33,6 +34,7 @@ def cut(text: str, *, weight: int | None) -> bytes:
             instancer.instantiateVariableFont(font, {"wght": weight}, inplace=True)
             style = "Bold" if weight >= BOLD else "Regular"
             font["name"].setName(f"NotoSansSC-{style}", 6, 3, 1, 0x409)  # the PostScript name
+        font.flavor = flavor
         font.save(out)
     return out.getvalue()
 

@@ -7,10 +7,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 
-from smonth_intake import domain, forms, handlers, repository
+from smonth_intake import domain, forms, handlers
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
-from smonth_intake.grouped import Grouped
 from smonth_intake.models import (
     CaseSubmission,
     LiaisonDesignation,
@@ -21,6 +20,7 @@ from smonth_intake.models import (
     TipOutcome,
     TipSubmission,
 )
+from smonth_intake.tipline import TIP_RATE_LIMIT, RateLimit, Tipline
 from smonth_shared import idempotency
 from smonth_shared.auth import Principal, forbid_other_unit, requires
 from smonth_shared.db import Connection
@@ -35,9 +35,6 @@ IdempotencyKey = Annotated[
 ]  # fmt: skip
 UnitPath = Annotated[UnitCode, Path()]
 Write = Callable[[Connection], Awaitable[dict[str, Any]]]
-RateLimit = tuple[str, str, str]  # the bucket, and what is limited in English and in Chinese
-RATE_WINDOW_SECONDS = 60
-TIP_RATE_LIMIT: RateLimit = ("tip", "tips", "提交举报")
 
 
 def client_address(request: Request) -> str:
@@ -56,21 +53,10 @@ def _with_file(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def router(
-    runtime: Runtime, settings: IntakeSettings, deps: Callable[[], handlers.Deps], store: BlobStore
-) -> APIRouter:
+    runtime: Runtime, settings: IntakeSettings, deps: Callable[[], handlers.Deps],
+    store: BlobStore, tipline: Tipline,
+) -> APIRouter:  # fmt: skip
     api = APIRouter(prefix="/v1", max_body_size=forms.JSON_LIMIT)
-
-    async def write_tips(tips: list[handlers.AcceptedTip]) -> list[None]:
-        async with runtime.pool.acquire() as conn:
-            await handlers.write_tips(conn, runtime.outbox, tips)
-        return [None] * len(tips)
-
-    async def count_requests(keys: list[repository.RateKey]) -> list[int]:
-        return await repository.count_requests(runtime.pool, keys)
-
-    # Keyless tips and every rate count, grouped with those of concurrent requests (grouped.py).
-    grouped_tips = Grouped("tips", write_tips)
-    grouped_counts = Grouped("request-rate", count_requests)
     verifier = runtime.verifier
     for_a_unit = requires(verifier, "unit", "system", "admin")
     unit_or_admin = requires(verifier, "unit", "admin")
@@ -86,7 +72,7 @@ def router(
         A rate limit is counted just before, outside the transaction, so that a refused or
         invalid request still counts."""
         if limit is not None:
-            await limit_rate(request, *limit)
+            await tipline.limit_rate(client_address(request), limit)
         async with runtime.pool.acquire() as conn, conn.transaction():
             fingerprint = idempotency.request_hash(request.url.path, body()) if key else ""
             if key:
@@ -100,13 +86,6 @@ def router(
                     conn, caller, key, fingerprint, idempotency.Replay(202, kept)
                 )
         return JSONResponse(answer, status_code=202)
-
-    async def limit_rate(request: Request, bucket: str, what: str, what_zh: str) -> None:
-        """Passes once the client's address is within its requests per minute (else 429)."""
-        window, retry_after = domain.rate_window(runtime.clock.now(), RATE_WINDOW_SECONDS)
-        hits = await grouped_counts((f"{bucket}:{client_address(request)}", window))
-        if hits > settings.tip_rate_per_minute:
-            raise domain.too_many(settings.tip_rate_per_minute, retry_after, what, what_zh)
 
     @api.post("/progress", status_code=202, tags=["units"], responses=problem_responses(409, 413),
               summary="Report progress statistics (attachment 1): a cumulative snapshot")  # fmt: skip
@@ -209,10 +188,7 @@ def router(
                 lambda conn: handlers.submit_tip(conn, deps(), tip),
                 hide=("receipt_code",), limit=TIP_RATE_LIMIT,
             )  # fmt: skip
-        await limit_rate(request, *TIP_RATE_LIMIT)
-        accepted = await handlers.accept_tip(runtime.pool, deps(), tip)
-        await grouped_tips(accepted)
-        return JSONResponse(accepted.answer, status_code=202)
+        return JSONResponse(await tipline.submit(client_address(request), tip), status_code=202)
 
     @api.post("/tips/lookup", tags=["tips"], responses=problem_responses(404, 413, 429),
               summary="Follow up a tip with its receipt code: status and public reply")  # fmt: skip
@@ -220,9 +196,7 @@ def router(
         request: Request, lookup: TipLookup, idempotency_key: IdempotencyKey = None
     ) -> dict[str, Any]:
         # A read: the same key always gets the same answer, so the key needs no record.
-        await limit_rate(request, "lookup", "lookups", "查询")
-        async with runtime.pool.acquire() as conn:
-            return await handlers.look_up_tip(conn, lookup)
+        return await tipline.look_up(client_address(request), lookup)
 
     @api.get("/tips/{tip_id}/contact", tags=["tips"], responses=problem_responses(404),
              summary="The tipster's contact details, for the unit of the tip's province only")  # fmt: skip

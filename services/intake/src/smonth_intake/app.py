@@ -9,10 +9,20 @@ from importlib.resources import files
 import asyncpg
 from fastapi import FastAPI
 
-from smonth_intake import account_pages, accounts, accounts_api, api, forms, handlers, subscribers
+from smonth_intake import (
+    account_pages,
+    accounts,
+    accounts_api,
+    api,
+    forms,
+    handlers,
+    pages,
+    subscribers,
+)
 from smonth_intake.account_mail import AccountMail
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
+from smonth_intake.tipline import Tipline
 from smonth_shared.campaign import Campaign, load_campaign
 from smonth_shared.events import (
     ACCESS,
@@ -64,13 +74,15 @@ def build(settings: IntakeSettings) -> FastAPI:
         consumer=settings.inbound_consumer, parse=InboundEnvelope.from_bytes,
         admit=subscribers.authenticated(runtime.verifier),
     )  # fmt: skip
+    tipline = Tipline(runtime, deps, per_minute=settings.tip_rate_per_minute)
     app = runtime.http_app(
         title="safety-month intake",
         description="Every submission the campaign notice asks for, and tips from the public.",
         routers=[
-            api.router(runtime, settings, deps, BlobStore(settings.blob_dir)),
+            api.router(runtime, settings, deps, BlobStore(settings.blob_dir), tipline),
             accounts_api.router(runtime, issuer),
             account_pages.router(),
+            pages.router(settings, campaign, tipline),
         ],
     )
     uploads = {"/v1/materials": forms.upload_limit(settings.max_upload_bytes),

@@ -1,0 +1,16 @@
+"""intake's public pages, rendered on the server in Chinese: the 12350 tip form, its receipt and
+the receipt look-up. They call the same tip line as the API (tipline.py), never the database."""
+
+from fastapi import APIRouter
+
+from smonth_intake.config import IntakeSettings
+from smonth_intake.pages import assets, tips
+from smonth_intake.tipline import Tipline
+from smonth_shared.campaign import Campaign
+
+
+def router(settings: IntakeSettings, campaign: Campaign, tipline: Tipline) -> APIRouter:
+    pages = APIRouter(include_in_schema=False)
+    pages.include_router(tips.router(settings, campaign, tipline))
+    pages.include_router(assets.router(campaign))
+    return pages
