@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -20,6 +20,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiosmtpd.controller import Controller
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
@@ -31,6 +32,7 @@ from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import pending_count
 from smonth_shared.settings import kafka_settings
 from smonth_shared.topics import ensure_topics
+from tests.integration.notify.notify_support import Mailbox, free_port
 
 SHANGHAI = timezone(timedelta(hours=8))
 DURING_THE_MONTH = datetime(2021, 6, 20, 10, 0, tzinfo=SHANGHAI)
@@ -275,3 +277,15 @@ async def _behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -
 @pytest.fixture
 def tap(contract_topics: KafkaAccess) -> Callable[[list[str]], TopicTap]:
     return lambda topics: TopicTap(contract_topics, topics)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on a free port, holding the mail intake sends."""
+    mailbox = Mailbox("127.0.0.1", free_port())
+    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+    controller.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()

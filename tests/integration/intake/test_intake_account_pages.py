@@ -6,16 +6,15 @@ import asyncio
 import contextlib
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
-from aiosmtpd.controller import Controller
 from playwright.async_api import Page, ViewportSize, async_playwright, expect
 
-from tests.integration.notify.notify_support import Mailbox, free_port
+from tests.integration.notify.notify_support import Mailbox
 
 pytestmark = pytest.mark.integration
 Intake = Any  # tests/integration/intake/conftest.py's
@@ -26,17 +25,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 PHONE: ViewportSize = {"width": 360, "height": 740}
 PASSWORD = "安全第一-Passw0rd"
 EMAIL = "liaison.44@example.gov.cn"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    mailbox = Mailbox("127.0.0.1", free_port())
-    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -6,14 +6,13 @@ import base64
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.integration.notify.notify_support import Mailbox, free_port
+from tests.integration.notify.notify_support import Mailbox
 
 pytestmark = pytest.mark.integration
 Intake = Any  # tests/integration/intake/conftest.py's (a test module cannot import a conftest)
@@ -28,17 +27,6 @@ async def eventually(check: Callable[[], Awaitable[Any]], seconds: float = 30) -
             if found := await check():
                 return found
             await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    mailbox = Mailbox("127.0.0.1", free_port())
-    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
