@@ -2,7 +2,8 @@
 
 Routes name the refusals of their own (`responses=problem_responses(404, 409)`); `document`
 rewrites the generated schema once so that every operation also documents 422 (instead of
-FastAPI's HTTPValidationError), 400 when it reads a body, and 401 and 403 when it needs a token,
+FastAPI's HTTPValidationError; every operation refuses a query parameter it does not take, see
+`problems.refuse_unknown_query_parameters`), 400 when it reads a body, and 401 and 403 when it needs a token,
 all as
 `application/problem+json` — and so that a code of the campaign's registry is an enum of the
 codes the service takes, not any string.
@@ -75,10 +76,9 @@ def _rewrite(schema: dict[str, Any], campaign: Campaign) -> None:
     components["ProblemDocument"] = problem
     for operation in _operations(schema):
         responses = operation.setdefault("responses", {})
-        takes_input = "422" in responses  # FastAPI's own: the operation validates parameters
         needs_token = bool(operation.get("security"))
         unreadable = "requestBody" in operation  # a body that is not even JSON (or a form): 400
-        statuses = (400,) * unreadable + (422,) * takes_input + (401, 403) * needs_token
+        statuses = (400,) * unreadable + (422,) + (401, 403) * needs_token
         for (
             status
         ) in statuses:  # a route's own answer stands (OAuth's errors), but not FastAPI's 422

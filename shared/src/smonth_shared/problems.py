@@ -9,6 +9,7 @@ from typing import Any, LiteralString
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -149,6 +150,37 @@ def reason(problem: Problem) -> str:
     if not problem.errors:
         return f"{problem.status} {problem.title}: {problem.detail}"
     return "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in problem.errors)
+
+
+def _query_names(app: FastAPI, route: APIRoute, method: str) -> frozenset[str]:
+    """The query parameters the service's own OpenAPI document gives the operation."""
+    if not hasattr(app.state, "query_names"):
+        app.state.query_names = {}
+    cache: dict[tuple[str, str], frozenset[str]] = app.state.query_names
+    key = (route.path_format, "get" if method == "HEAD" else method.lower())
+    if key not in cache:
+        operation = app.openapi()["paths"].get(key[0], {}).get(key[1], {})
+        parameters = operation.get("parameters", [])
+        cache[key] = frozenset(p["name"] for p in parameters if p.get("in") == "query")
+    return cache[key]
+
+
+async def refuse_unknown_query_parameters(request: Request) -> None:
+    """422 for a query parameter the operation does not take: `?stauts=failed` would otherwise
+    be ignored and answer every reminder, and the caller would never learn of the typo."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not route.include_in_schema or not request.url.query:
+        return
+    known = _query_names(request.app, route, request.method)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise invalid([
+            FieldError(loc=["query", name],
+                       msg=f"Unknown query parameter; this operation takes: {takes}",
+                       msg_zh=f"不支持的查询参数（可用：{takes if known else '无'}）")
+            for name in unknown
+        ])  # fmt: skip
 
 
 def install_problem_handlers(app: FastAPI) -> None:

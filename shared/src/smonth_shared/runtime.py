@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
 from faststream import AckPolicy
@@ -46,7 +46,7 @@ from smonth_shared.measure import MeasuredRequests
 from smonth_shared.metrics import READY, SCRAPE_STEP_SECONDS, observe_lag, observe_outbox
 from smonth_shared.openapi import document
 from smonth_shared.outbox import TRANSIENT_ERRORS, Outbox, OutboxRelay, new_producer
-from smonth_shared.problems import install_problem_handlers
+from smonth_shared.problems import install_problem_handlers, refuse_unknown_query_parameters
 from smonth_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -179,6 +179,7 @@ class Runtime:
         app = FastAPI(
             title=title, description=description, lifespan=self._lifespan, version="1",
             telemetry=NO_NATIVE_TELEMETRY,
+            dependencies=[Depends(refuse_unknown_query_parameters)],
         )  # fmt: skip
         install_problem_handlers(app)
         app.add_middleware(MeasuredRequests, service=self.name)

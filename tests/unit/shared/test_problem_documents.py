@@ -3,11 +3,16 @@
 from typing import Annotated
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import BaseModel, Field
 
 from smonth_shared.events import ProvinceCode
-from smonth_shared.problems import PROBLEM_JSON, Problem, install_problem_handlers
+from smonth_shared.problems import (
+    PROBLEM_JSON,
+    Problem,
+    install_problem_handlers,
+    refuse_unknown_query_parameters,
+)
 
 
 class CaseBody(BaseModel):
@@ -102,3 +107,51 @@ async def test_an_accepted_body_is_answered_normally() -> None:
     response = await _post("/v1/cases", json={"province": "44", "title": "t", "count": 0})
 
     assert (response.status_code, response.json()) == (202, {"province": "44"})
+
+
+def _strict_app() -> FastAPI:
+    app = FastAPI(dependencies=[Depends(refuse_unknown_query_parameters)])
+    install_problem_handlers(app)
+
+    @app.get("/v1/reminders")
+    async def reminders(status: str | None = None) -> dict[str, str | None]:
+        return {"status": status}
+
+    @app.get("/v1/summary")
+    async def summary() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    @app.get("/portal/page", include_in_schema=False)
+    async def page() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    return app
+
+
+async def _get(path: str) -> httpx.Response:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=_strict_app()), base_url="http://test"
+    ) as client:
+        return await client.get(path)
+
+
+async def test_a_misspelt_query_parameter_is_refused_by_name_not_ignored() -> None:
+    response = await _get("/v1/reminders?stauts=failed")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["query", "stauts"]
+    assert "status" in error["msg"]
+    assert error["msg_zh"].startswith("不支持的查询参数")
+
+
+async def test_declared_query_parameters_and_pages_are_untouched() -> None:
+    assert (await _get("/v1/reminders?status=failed")).json() == {"status": "failed"}
+    assert (await _get("/v1/summary")).status_code == 200
+    assert (await _get("/portal/page?from=mail")).status_code == 200  # not in the contract
+
+
+async def test_an_operation_without_query_parameters_refuses_every_one() -> None:
+    response = await _get("/v1/summary?a=1&b=2")
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["errors"]] == [["query", "a"], ["query", "b"]]
