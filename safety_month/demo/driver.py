@@ -79,7 +79,7 @@ class Driver:
                     http, scenario.contacts, mails_to=self.mails_to, send=_with_retries,
                     office_token=issue_token(self.jwt_secret, role="staff", sub="demo-office"),
                 )  # fmt: skip
-                liaisons.issue_all()
+                liaisons.issue_all(_by_first_need(scenario))
                 try:
                     await self._each_action(scenario, lambda action: self._run(
                         http, producer, liaisons, action, on_step))  # fmt: skip
@@ -100,7 +100,6 @@ class Driver:
             if action.kind == "outcome":
                 # An outcome needs its tip's id: let the tips before it finish first.
                 await asyncio.gather(*pending)
-            await self._slots.acquire()
             task = asyncio.create_task(run(action))
             pending.add(task)
             task.add_done_callback(pending.discard)
@@ -109,23 +108,26 @@ class Driver:
     async def _run(self, http: httpx.AsyncClient, producer: AIOKafkaProducer, liaisons: Liaisons,
                    action: Action, on_step: Callable[[Action], None]) -> None:  # fmt: skip
         try:
-            if action.via_inbound:
-                await self._publish_inbound(producer, action)
-            else:
-                await self._post(http, liaisons, action)
+            # Waiting for a liaison's sign-in takes no slot: the public's tips go on meanwhile.
+            signed_in = action.actor != "public" and not action.via_inbound
+            token = await liaisons.token(action.actor) if signed_in else None
+            async with self._slots:
+                if action.via_inbound:
+                    await self._publish_inbound(producer, action)
+                else:
+                    await self._post(http, token, action)
         except (httpx.HTTPError, OSError, SignUpError) as error:
             self.tally.refuse(action.kind, f"{type(error).__name__}: {error}")
         finally:
-            self._slots.release()
             lag = (self.clock.now() - action.at).total_seconds() / 3600
             self.tally.lag_hours[action.kind] = max(lag, self.tally.lag_hours.get(action.kind, 0.0))
             self.tally.lags.append((action.at.isoformat()[:13], action.kind, round(lag, 1)))
             on_step(action)
 
-    async def _post(self, http: httpx.AsyncClient, liaisons: Liaisons, action: Action) -> None:
+    async def _post(self, http: httpx.AsyncClient, token: str | None, action: Action) -> None:
         headers = {"Idempotency-Key": f"demo-{action.seq}"}
-        if action.actor != "public":
-            headers["Authorization"] = f"Bearer {await liaisons.token(action.actor)}"
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         request = self._request(action)
         if request is None:
             return
@@ -219,6 +221,15 @@ class Driver:
             renew_at = time.monotonic() + max(answer["expires_in"] - 60, 1)
             self._system_tokens[client_id] = (answer["access_token"], renew_at)
             return answer["access_token"]
+
+
+def _by_first_need(scenario: Scenario) -> list[str]:
+    """The units with an account, the one whose first HTTP submission comes soonest first."""
+    first: dict[str, int] = {}
+    for index, action in enumerate(scenario.actions):
+        if action.actor != "public" and not action.via_inbound:
+            first.setdefault(action.actor, index)
+    return sorted(scenario.contacts, key=lambda unit: first.get(unit, len(scenario.actions)))
 
 
 async def _with_retries(send: Callable[[], Any], attempts: int = 4) -> httpx.Response:
