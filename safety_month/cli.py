@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 infra_app = typer.Typer(help="The local Kafka broker and PostgreSQL server (no Docker needed).")
 app.add_typer(infra_app, name="infra")
+systems_app = typer.Typer(help="Ministry systems' client credentials (OAuth2 client credentials).")
+app.add_typer(systems_app, name="systems")
 
 
 def service_env(
@@ -174,6 +176,46 @@ def replay(
             raise typer.Exit(1) from None
     typer.echo(f"reports rebuilt: {result.applied:,} events applied, {result.skipped:,} skipped, "
                f"in {result.seconds:.1f} s")  # fmt: skip
+
+
+@systems_app.command("register")
+def systems_register(
+    client_id: Annotated[
+        str, typer.Option(help="The system's id, e.g. mem-hazard-db: its envelopes' `source`.")
+    ],
+    name: Annotated[str, typer.Option(help="What the system is, e.g. 危险化学品登记系统.")],
+    unit: Annotated[list[str], typer.Option(help="A unit it may act for (repeat the option).")],
+    intake_url: Annotated[
+        str, typer.Option(help="Where intake answers.")
+    ] = "http://127.0.0.1:8001",
+) -> None:
+    """Register a ministry system with the units it may act for; prints its client id and
+    secret, once (intake keeps only a digest of it)."""
+    import httpx
+
+    secret = local_secrets(run_dir() / "dev")["SAFETY_MONTH_JWT_SECRET"]
+    admin = issue_token(secret, role="admin", sub="cli", ttl=timedelta(minutes=5))
+    try:
+        answer = httpx.post(f"{intake_url.rstrip('/')}/v1/clients", timeout=30,
+                            headers={"Authorization": f"Bearer {admin}"},
+                            json={"client_id": client_id, "name": name, "units": unit})  # fmt: skip
+    except httpx.HTTPError as error:
+        typer.echo(f"error: intake at {intake_url} did not answer ({error})", err=True)
+        raise typer.Exit(1) from None
+    if answer.status_code != 201:
+        problem = answer.json() if "json" in answer.headers.get("content-type", "") else {}
+        reasons = [e.get("msg", "") for e in problem.get("errors", [])] or [
+            problem.get("detail", answer.text)
+        ]
+        typer.echo(f"error: not registered ({answer.status_code}): {'; '.join(reasons)}", err=True)
+        raise typer.Exit(1)
+    client = answer.json()
+    typer.echo(f"client_id={client['client_id']}")
+    typer.echo(f"client_secret={client['client_secret']}")
+    typer.echo(f"units={','.join(client['units'])}")
+    typer.echo("The secret is shown this once: give it to the system's operator now. It gets "
+               "tokens by POST /v1/oauth/token (HTTP Basic, grant_type=client_credentials).",
+               err=True)  # fmt: skip
 
 
 @infra_app.command("start")

@@ -7,14 +7,16 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
 from PIL import Image, ImageDraw
 
+from safety_month.demo.liaisons import Liaisons, SignUpError
 from safety_month.demo.scenario import Action, Scenario
 from smonth_shared.auth import issue_token
 from smonth_shared.backoff import Backoff
@@ -35,6 +37,7 @@ class Tally:
     units_reported: set[str] = field(default_factory=set)
     summary_on_time: dict[str, bool] = field(default_factory=dict)  # as intake answered
     outcomes_verified: int = 0
+    signed_in: int = 0  # liaisons who took up their invitation and signed in
     # How far behind its planned instant each submission was answered, in simulated hours.
     lag_hours: dict[str, float] = field(default_factory=dict)
     slowest_ms: dict[str, float] = field(default_factory=dict)
@@ -48,15 +51,15 @@ class Tally:
 class Driver:
     def __init__(
         self, *, intake_url: str, jwt_secret: str, kafka: KafkaAccess, clock: Clock,
-        campaign: str,
+        campaign: str, mails_to: Callable[[str], list[Path]],
     ) -> None:  # fmt: skip
         self.intake_url = intake_url
         self.jwt_secret = jwt_secret
         self.kafka = kafka
         self.clock = clock
         self.campaign = campaign
+        self.mails_to = mails_to
         self.tally = Tally()
-        self._tokens: dict[str, str] = {}
         self._system_tokens: dict[str, tuple[str, float]] = {}
         self._registering = asyncio.Lock()
         self._client_secrets: dict[str, str] = {}
@@ -71,42 +74,60 @@ class Driver:
             async with httpx.AsyncClient(
                 base_url=self.intake_url, timeout=30, limits=limits
             ) as http:
-                pending: set[asyncio.Task[None]] = set()
-                for action in scenario.actions:
-                    if action.at > self.clock.now():
-                        await self.clock.sleep_until(action.at)
-                    if action.kind == "outcome":
-                        # An outcome needs its tip's id: let the tips before it finish first.
-                        await asyncio.gather(*pending)
-                    await self._slots.acquire()
-                    task = asyncio.create_task(self._run(http, producer, action, on_step))
-                    pending.add(task)
-                    task.add_done_callback(pending.discard)
-                await asyncio.gather(*pending)
+                # The liaisons sign up while the clock still holds before the month begins.
+                liaisons = Liaisons(
+                    http, scenario.contacts, mails_to=self.mails_to, send=_with_retries,
+                    office_token=issue_token(self.jwt_secret, role="staff", sub="demo-office"),
+                )  # fmt: skip
+                liaisons.issue_all(_by_first_need(scenario))
+                try:
+                    await self._each_action(scenario, lambda action: self._run(
+                        http, producer, liaisons, action, on_step))  # fmt: skip
+                finally:
+                    self.tally.signed_in = liaisons.signed_in
+                    await liaisons.close()
         finally:
             await producer.stop()
         return self.tally
 
-    async def _run(self, http: httpx.AsyncClient, producer: AIOKafkaProducer, action: Action,
-                   on_step: Callable[[Action], None]) -> None:  # fmt: skip
+    async def _each_action(self, scenario: Scenario,
+                           run: Callable[[Action], Coroutine[Any, Any, None]]) -> None:  # fmt: skip
+        """Each action at its instant on the clock, up to CONCURRENCY of them at once."""
+        pending: set[asyncio.Task[None]] = set()
+        for action in scenario.actions:
+            if action.at > self.clock.now():
+                await self.clock.sleep_until(action.at)
+            if action.kind == "outcome":
+                # An outcome needs its tip's id: let the tips before it finish first.
+                await asyncio.gather(*pending)
+            task = asyncio.create_task(run(action))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        await asyncio.gather(*pending)
+
+    async def _run(self, http: httpx.AsyncClient, producer: AIOKafkaProducer, liaisons: Liaisons,
+                   action: Action, on_step: Callable[[Action], None]) -> None:  # fmt: skip
         try:
-            if action.via_inbound:
-                await self._publish_inbound(producer, action)
-            else:
-                await self._post(http, action)
-        except (httpx.HTTPError, OSError) as error:
+            # Waiting for a liaison's sign-in takes no slot: the public's tips go on meanwhile.
+            signed_in = action.actor != "public" and not action.via_inbound
+            token = await liaisons.token(action.actor) if signed_in else None
+            async with self._slots:
+                if action.via_inbound:
+                    await self._publish_inbound(producer, action)
+                else:
+                    await self._post(http, token, action)
+        except (httpx.HTTPError, OSError, SignUpError) as error:
             self.tally.refuse(action.kind, f"{type(error).__name__}: {error}")
         finally:
-            self._slots.release()
             lag = (self.clock.now() - action.at).total_seconds() / 3600
             self.tally.lag_hours[action.kind] = max(lag, self.tally.lag_hours.get(action.kind, 0.0))
             self.tally.lags.append((action.at.isoformat()[:13], action.kind, round(lag, 1)))
             on_step(action)
 
-    async def _post(self, http: httpx.AsyncClient, action: Action) -> None:
+    async def _post(self, http: httpx.AsyncClient, token: str | None, action: Action) -> None:
         headers = {"Idempotency-Key": f"demo-{action.seq}"}
-        if action.actor != "public":
-            headers["Authorization"] = f"Bearer {self._token(action.actor)}"
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         request = self._request(action)
         if request is None:
             return
@@ -201,10 +222,14 @@ class Driver:
             self._system_tokens[client_id] = (answer["access_token"], renew_at)
             return answer["access_token"]
 
-    def _token(self, unit: str) -> str:
-        if unit not in self._tokens:
-            self._tokens[unit] = issue_token(self.jwt_secret, role="unit", unit=unit)
-        return self._tokens[unit]
+
+def _by_first_need(scenario: Scenario) -> list[str]:
+    """The units with an account, the one whose first HTTP submission comes soonest first."""
+    first: dict[str, int] = {}
+    for index, action in enumerate(scenario.actions):
+        if action.actor != "public" and not action.via_inbound:
+            first.setdefault(action.actor, index)
+    return sorted(scenario.contacts, key=lambda unit: first.get(unit, len(scenario.actions)))
 
 
 async def _with_retries(send: Callable[[], Any], attempts: int = 4) -> httpx.Response:

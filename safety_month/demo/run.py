@@ -37,7 +37,9 @@ CLOCK_END = "2022-01-01T01:00:00+08:00"
 # June and the summary reports are the busy weeks; from then on the clock runs this much faster.
 QUIET_FROM = "2021-07-08T00:00:00+08:00"
 QUIET_FACTOR = 6
-STARTUP_ALLOWANCE = timedelta(seconds=40)
+# The services' start, then the liaisons' sign-ups (two argon2 hashes each: some 20 s of both
+# cores for the 101 units) before the first of them submits.
+STARTUP_ALLOWANCE = timedelta(seconds=50)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class DemoOptions:
     tips: int | None = None
     keep_running: bool = False
     seed: int = 2021
+    # Kafka's and PostgreSQL's ports; the demo profile's own unless given (a test picks free
+    # ones, so that it never meets a `make demo` running on the same machine).
+    ports: tuple[int, int] | None = None
 
     @property
     def tip_count(self) -> int:
@@ -65,7 +70,9 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
     console.print(f"[bold]safety-month demo[/]: {len(scenario.actions):,} submissions, "
                   f"clock ×{options.speed:,.0f}, outputs in {out}")  # fmt: skip
 
-    stack = LocalStack("demo", log=lambda line: console.print(f"[dim]infra   | {line}[/]"))
+    kafka_port, postgres_port = options.ports or (None, None)
+    stack = LocalStack("demo", kafka_port=kafka_port, postgres_port=postgres_port,
+                       log=lambda line: console.print(f"[dim]infra   | {line}[/]"))  # fmt: skip
     _fresh_profile(stack)
     endpoints = stack.start()
     secrets = local_secrets(profile_dir("demo"))
@@ -93,7 +100,8 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
                 changes=[(datetime.fromisoformat(QUIET_FROM), options.speed * QUIET_FACTOR)],
             )  # fmt: skip
             ministries = stack.register_system("demo-ministries")
-            tally = asyncio.run(_play(scenario, clock, supervisor, secrets, ministries, console))
+            tally = asyncio.run(_play(scenario, clock, supervisor, secrets, ministries, mail,
+                                      console))  # fmt: skip
             summary = asyncio.run(_settle(supervisor, secrets, clock, tally, console))
             staff = issue_token(secrets["SAFETY_MONTH_JWT_SECRET"], role="staff")
             files = collect_outputs(supervisor.url("reports"), supervisor.url("notify"), staff, out)
@@ -120,10 +128,11 @@ def _fresh_profile(stack: LocalStack) -> None:
 
 
 async def _play(scenario: Scenario, clock: SimulatedClock, supervisor: Supervisor,
-                secrets: dict[str, str], ministries: KafkaAccess, console: Console) -> Tally:  # fmt: skip
+                secrets: dict[str, str], ministries: KafkaAccess, mail: MailSink,
+                console: Console) -> Tally:  # fmt: skip
     driver = Driver(
         intake_url=supervisor.url("intake"), jwt_secret=secrets["SAFETY_MONTH_JWT_SECRET"],
-        kafka=ministries, clock=clock, campaign=CAMPAIGN,
+        kafka=ministries, clock=clock, campaign=CAMPAIGN, mails_to=mail.mails_to,
     )  # fmt: skip
     kinds = Counter(action.kind for action in scenario.actions)
     with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
@@ -187,7 +196,7 @@ def _report(summary: dict[str, Any], tally: Tally, scenario: Scenario, emails: i
         "sent": dict(tally.sent), "refused": dict(tally.refused), "errors": tally.first_errors,
         "lag_hours": tally.lag_hours, "slowest_ms": tally.slowest_ms, "lags": tally.lags,
         "units_reported": sorted(tally.units_reported), "summary_on_time": tally.summary_on_time,
-        "outcomes_verified": tally.outcomes_verified,
+        "outcomes_verified": tally.outcomes_verified, "liaisons_signed_in": tally.signed_in,
         "expected": scenario.expected, "emails": emails, "sms": sms,
         "outputs": [str(path.relative_to(out)) for path in files], "summary": summary,
     }  # fmt: skip
@@ -220,7 +229,8 @@ def _closing_table(result: dict[str, Any], console: Console) -> None:
     table.add_row(
         "平台受理举报 / 属实", f"{tips.get('received', 0):,} / {tips.get('verified', 0):,}"
     )
-    table.add_row("提醒邮件 / 短信", f"{result['emails']} / {result['sms']}")
+    table.add_row("联络员账号登录", str(result["liaisons_signed_in"]))
+    table.add_row("邮件（提醒与账号激活） / 短信", f"{result['emails']} / {result['sms']}")
     table.add_row("拒收的提交", str(sum(result["refused"].values())))
     table.add_row("用时", f"{result['seconds']} s")
     console.print(table)

@@ -54,10 +54,19 @@ class Action:
     ref: int | None = field(default=None, compare=False)  # the tip (seq) an outcome closes
 
 
+@dataclass(frozen=True)
+class Contact:
+    """The person the office issues a unit's account to: its liaison."""
+
+    name: str
+    email: str
+
+
 @dataclass
 class Scenario:
     actions: list[Action]
     expected: dict[str, Any]
+    contacts: dict[str, Contact] = field(default_factory=dict)  # by unit
 
 
 def build_scenario(
@@ -75,7 +84,7 @@ def build_scenario(
     plan.tips(tips)
     plan.materials(units, per_unit=max(1, round(2 * scale)))
     plan.actions.sort()
-    return Scenario(plan.actions, plan.expected)
+    return Scenario(plan.actions, plan.expected, plan.contacts)
 
 
 class _Planner:
@@ -86,6 +95,7 @@ class _Planner:
         self.tz = campaign.tz
         self.actions: list[Action] = []
         self.expected: dict[str, Any] = defaultdict(int)
+        self.contacts: dict[str, Contact] = {}
 
     def add(self, day: date, kind: Kind, actor: str, body: dict[str, Any], *,
             via_inbound: bool = False, hour: float | None = None, ref: int | None = None) -> int:  # fmt: skip
@@ -101,18 +111,22 @@ class _Planner:
         self.expected["liaison_never"] = never.code
         self.expected["liaison_late"] = sorted(late)
         for unit in units:
+            email = f"liaison.{unit.code.lower()}@example.gov.cn"
             if unit == never:
+                # Issued an account all the same: the unit submits, it only names no liaison.
+                self.contacts[unit.code] = Contact(f"{unit.name[:45]}联络人", email)
                 continue
             day = date(
                 2021, 6, self.rng.randint(8, 15) if unit.code in late else self.rng.randint(1, 3)
             )
             name = self.fake.name()
+            self.contacts[unit.code] = Contact(name, email)
             self.add(day, "liaison", unit.code, {
                 "name": name,
                 "position": self.rng.choice(["科长", "副处长", "处长", "主任科员", "安全总监"]),
                 "office_phone": f"0{self.rng.randint(10, 999)}-{self.rng.randint(6000000, 89999999)}",
                 "mobile": f"1{self.rng.choice('3578')}{self.rng.randint(100000000, 999999999)}",
-                "email": f"liaison.{unit.code.lower()}@example.gov.cn",
+                "email": email,
             }, via_inbound=unit.kind == "ministry" and self.rng.random() < 0.5)  # fmt: skip
             self.expected["liaisons"] += 1
 

@@ -23,17 +23,19 @@ class _MailFolder:
         self.folder = folder
         self.count = 0
         self.lock = threading.Lock()
+        self.by_recipient: dict[str, list[Path]] = {}
 
     async def handle_DATA(self, server: object, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
+        address = (envelope.rcpt_tos or ["unknown"])[0]
+        # An address may hold '/' and other characters a file name cannot: kept as '_'.
+        recipient = re.sub(r"[^\w.+=-]", "_", address.replace("@", "_at_"))[:120]
         with self.lock:
             self.count += 1
-            number = self.count
-        recipient = (envelope.rcpt_tos or ["unknown"])[0].replace("@", "_at_")
-        # An address may hold '/' and other characters a file name cannot: kept as '_'.
-        recipient = re.sub(r"[^\w.+=-]", "_", recipient)[:120]
-        (self.folder / f"{number:05d}-{recipient}.eml").write_bytes(raw)
+            path = self.folder / f"{self.count:05d}-{recipient}.eml"
+            path.write_bytes(raw)
+            self.by_recipient.setdefault(address.lower(), []).append(path)
         return "250 Message accepted for delivery"
 
 
@@ -54,6 +56,11 @@ class MailSink:
     @property
     def received(self) -> int:
         return self.handler.count
+
+    def mails_to(self, address: str) -> list[Path]:
+        """The .eml files received for `address`, oldest first."""
+        with self.handler.lock:
+            return list(self.handler.by_recipient.get(address.lower(), []))
 
 
 class SmsSink:

@@ -2,6 +2,8 @@
 
 import asyncio
 import time
+from collections.abc import Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -35,3 +37,15 @@ async def caught_up(kafka: KafkaAccess, group: str, topics: tuple[str, ...], wit
     finally:
         await reader.stop()
         await admin.close()
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = 60.0) -> Any:
+    """Polls until `check` returns something truthy; the system is eventually consistent."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout} s")
+        time.sleep(0.2)

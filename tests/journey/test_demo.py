@@ -5,6 +5,7 @@ Every output must exist and agree with the others and with what the driver sent.
 
 import io
 import json
+import socket
 from collections import Counter
 from email import policy
 from email.parser import BytesParser
@@ -17,6 +18,7 @@ from pypdf import PdfReader
 from rich.console import Console
 
 from safety_month.demo.run import DemoOptions, run_demo
+from safety_month.demo.sinks import free_port
 from smonth_intake.accounts import ACTIVATION_SUBJECT
 
 pytestmark = [pytest.mark.integration, pytest.mark.journey, pytest.mark.slow]
@@ -29,7 +31,7 @@ OUTPUTS = ("national-summary.json", "national-summary.xlsx", "communique.pdf", "
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("demo")
     console = Console(file=io.StringIO(), width=120)
-    result = run_demo(DemoOptions(out=out, tips=80, speed=250_000), console)
+    result = run_demo(DemoOptions(out=out, tips=80, speed=250_000, ports=_free_ports()), console)
     return out, result
 
 
@@ -74,9 +76,18 @@ def test_the_workbook_and_the_communique_agree_with_the_summary(
     assert (out / "communique.txt").read_text(encoding="utf-8") == summary["communique"]
 
 
+def test_every_unit_submits_as_its_liaison_signed_in(demo: tuple[Path, dict[str, Any]]) -> None:
+    """The office issues each unit's liaison an account; each takes up the mailed invitation and
+    signs in, and every HTTP submission of a unit carries that sign-in's token (a refused one
+    would show in `refused`)."""
+    _, result = demo
+    assert result["liaisons_signed_in"] == 101
+    assert result["refused"] == {}, result["errors"]
+
+
 def test_every_reminder_e_mail_sent_is_in_the_sink(demo: tuple[Path, dict[str, Any]]) -> None:
-    """Besides the reminders, the sink holds one activation mail per liaison designated: each
-    liaison gets an account for the unit."""
+    """Besides the reminders, the sink holds one activation mail per unit: its liaison's
+    account, which designating the same person as liaison does not issue again."""
     out, result = demo
     reminders = json.loads((out / "reminders.json").read_text(encoding="utf-8"))
     rows = reminders if isinstance(reminders, list) else reminders.get("reminders", [])
@@ -84,7 +95,25 @@ def test_every_reminder_e_mail_sent_is_in_the_sink(demo: tuple[Path, dict[str, A
     subjects = Counter(_subject(path) for path in (out / "emails").glob("*.eml"))
     activations = subjects.pop(ACTIVATION_SUBJECT, 0)
     assert len(sent_by_mail) == sum(subjects.values())
-    assert activations == result["sent"]["liaison"]
+    assert activations == result["liaisons_signed_in"] == 101
+
+
+def _free_ports() -> tuple[int, int]:
+    """A port for Kafka whose next two (its controller's, its admin listener's) are free too,
+    and one for PostgreSQL."""
+    kafka = free_port()
+    while not (_bindable(kafka + 1) and _bindable(kafka + 2)):
+        kafka = free_port()
+    return kafka, free_port()
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _subject(path: Path) -> str:

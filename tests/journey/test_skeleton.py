@@ -3,27 +3,16 @@
 import csv
 import io
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.journey.journey_kit import eventually
+
 RunningSystem = Any  # the `running_system` fixture of conftest.py
 
 pytestmark = [pytest.mark.integration, pytest.mark.journey]
-
-
-def eventually(check: Callable[[], Any], *, timeout: float = 60.0) -> Any:
-    """Polls until `check` returns something truthy; the system is eventually consistent."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout} s")
-        time.sleep(0.2)
 
 
 def summary(system: RunningSystem) -> dict[str, Any]:

@@ -182,13 +182,16 @@ class NationalSummaryPublished(Payload):
     artifacts: list[Artifact]
 
 
+RevocationReason = Literal["withdrawn", "signed-out", "password-changed", "liaison-replaced"]
+
+
 class AccessRevoked(Payload):
     """Behind the contract (the internal access topic): tokens of `key` issued before
     `not_before` are refused by every service from now on."""
 
     key: str = Field(max_length=80, description="sub:<subject> or session:<id>.")
     not_before: int = Field(ge=0, description="Unix seconds.")
-    reason: Literal["withdrawn", "signed-out", "password-changed", "liaison-replaced"]
+    reason: RevocationReason
 
 
 class Topic(BaseModel):

@@ -171,7 +171,10 @@ async def running(settings: IntakeSettings) -> AsyncIterator[Intake]:
 
 @pytest.fixture(scope="module")
 async def module_intake(
-    module_database_url: str, contract_topics: KafkaAccess, tmp_path_factory: pytest.TempPathFactory
+    module_database_url: str,
+    contract_topics: KafkaAccess,
+    module_mailbox: Mailbox,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Intake]:
     """One intake for a whole module of tests that do not disturb each other (no rate limit)."""
     await migrate(module_database_url, "intake", MIGRATIONS)
@@ -182,6 +185,7 @@ async def module_intake(
         blob_dir=tmp_path_factory.mktemp("blobs"), clock_start=DURING_THE_MONTH,
         inbound_topic=await _new_topic(contract_topics),
         inbound_consumer=f"intake-test-{uuid.uuid4().hex[:8]}", tip_rate_per_minute=100_000,
+        smtp_host=module_mailbox.host, smtp_port=module_mailbox.port,
     )  # fmt: skip
     async with running(settings) as intake:
         yield intake
@@ -279,8 +283,8 @@ def tap(contract_topics: KafkaAccess) -> Callable[[list[str]], TopicTap]:
     return lambda topics: TopicTap(contract_topics, topics)
 
 
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
+@contextlib.contextmanager
+def _smtp_server() -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on a free port, holding the mail intake sends."""
     mailbox = Mailbox("127.0.0.1", free_port())
     controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
@@ -289,3 +293,16 @@ def mailbox() -> Iterator[Mailbox]:
         yield mailbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    with _smtp_server() as mailbox:
+        yield mailbox
+
+
+@pytest.fixture(scope="module")
+def module_mailbox() -> Iterator[Mailbox]:
+    """The mail server of `module_intake`."""
+    with _smtp_server() as mailbox:
+        yield mailbox

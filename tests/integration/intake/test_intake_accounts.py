@@ -225,6 +225,27 @@ async def test_an_admin_withdraws_an_account_and_its_token_stops_working(
     assert refresh.status_code == 401
 
 
+async def test_a_withdrawal_keeps_the_offices_reason_and_announces_only_its_kind(
+    office: Intake, mailbox: Mailbox
+) -> None:
+    email = f"reason.{uuid.uuid4().hex[:6]}@gd.gov.cn"
+    account = await activated(office, mailbox, email)
+    tokens = (await sign_in(office, email)).json()
+
+    withdrawn = await office.client.post(f"/v1/accounts/{account['id']}/withdraw",
+                                         headers=office.auth("admin"),
+                                         json={"reason": "调离联络员岗位"})  # fmt: skip
+
+    assert withdrawn.status_code == 200, withdrawn.text
+    await refused_within(office, bearer(tokens))
+    [row] = await office.rows("SELECT withdrawn_reason FROM accounts WHERE account_id = $1",
+                              account["id"])  # fmt: skip
+    assert row["withdrawn_reason"] == "调离联络员岗位"
+    [revoked] = [e for e in await office.events("access.revoked")
+                 if e["data"]["key"] == f"sub:account:{account['id']}"]  # fmt: skip
+    assert revoked["data"]["reason"] == "withdrawn"
+
+
 async def test_a_replaced_liaison_can_no_longer_submit_and_the_new_one_is_invited(
     office: Intake, mailbox: Mailbox
 ) -> None:

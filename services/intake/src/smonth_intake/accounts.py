@@ -32,7 +32,7 @@ from cryptography.fernet import MultiFernet
 from smonth_intake import repository
 from smonth_shared.auth import Principal, issue_token
 from smonth_shared.db import Connection
-from smonth_shared.events import AccessRevoked, new_event
+from smonth_shared.events import AccessRevoked, RevocationReason, new_event
 from smonth_shared.outbox import Outbox
 from smonth_shared.problems import FieldError, Problem
 
@@ -109,10 +109,10 @@ async def password_matches(stored: str | None, password: str) -> bool:
 
 
 async def revoke(
-    conn: Connection, issuer: Issuer, key: str, reason: str, now: datetime
+    conn: Connection, issuer: Issuer, key: str, reason: RevocationReason, now: datetime
 ) -> None:  # fmt: skip
     """Tokens of `key` issued up to now are refused from the next second on, everywhere."""
-    payload = AccessRevoked(key=key, not_before=int(now.timestamp()) + 1, reason=reason)  # type: ignore[arg-type]
+    payload = AccessRevoked(key=key, not_before=int(now.timestamp()) + 1, reason=reason)
     subject = key.split(":", 1)[1]
     await issuer.outbox.add(conn, new_event(payload, source="intake", time=now,
                                             campaign=issuer.campaign, subject=subject))  # fmt: skip
@@ -269,7 +269,9 @@ async def withdraw(
     await conn.execute("UPDATE account_links SET used_at = $2 WHERE account_id = $1 "
                        "AND used_at IS NULL", account_id, now)  # fmt: skip
     await _end_sessions(conn, account_id, now)
-    await revoke(conn, issuer, f"sub:account:{account_id}", reason, now)
+    # The access topic names the kind of withdrawal; the office's own words stay in the table.
+    kind: RevocationReason = "liaison-replaced" if reason == "liaison-replaced" else "withdrawn"
+    await revoke(conn, issuer, f"sub:account:{account_id}", kind, now)
     return account_view(row)
 
 
