@@ -269,7 +269,8 @@ async def withdraw(
     await conn.execute("UPDATE account_links SET used_at = $2 WHERE account_id = $1 "
                        "AND used_at IS NULL", account_id, now)  # fmt: skip
     await _end_sessions(conn, account_id, now)
-    await revoke(conn, issuer, f"sub:account:{account_id}", reason, now)
+    # The office's own words stay in the row; the event names the kind of revocation only.
+    await revoke(conn, issuer, f"sub:account:{account_id}", "withdrawn", now)
     return account_view(row)
 
 
