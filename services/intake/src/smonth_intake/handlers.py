@@ -165,12 +165,17 @@ async def report_case(
         received_at=now,
     )  # fmt: skip
     if case_id is None:
-        existing = await repository.case_with_url(conn, case.province, str(case.url))
+        earlier = await repository.case_with_url(conn, case.province, str(case.url))
+        assert earlier is not None  # cases are never deleted
+        day = earlier["published_on"]
         raise Problem(
             409, "Case already reported",
-            f"Province {case.province} already reported {case.url} as case {existing}.",
-            f"该省已报送过此链接的典型案例（编号 {existing}），无需重复报送。",
-            extra={"existing_id": str(existing)},
+            f"Province {case.province} already reported {case.url} as case "
+            f"{earlier['case_id']} ({earlier['title']!r}, {earlier['media_outlet']}, "
+            f"{earlier['published_on']}).",
+            f"该省已报送过此链接的典型案例：“{earlier['title']}”（{earlier['media_outlet']}，"
+            f"{day.year}年{day.month}月{day.day}日，编号 {earlier['case_id']}），无需重复报送。",
+            extra={"existing_id": str(earlier["case_id"]), "existing_title": earlier["title"]},
         )  # fmt: skip
     await _announce(conn, deps, CaseReported(case_id=case_id, **case.model_dump(mode="json")),
                     subject=case.province)  # fmt: skip

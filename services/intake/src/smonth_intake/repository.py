@@ -332,10 +332,11 @@ async def count_requests(conn: Connection | asyncpg.Pool, requests: list[RateKey
 # --- cases ---------------------------------------------------------------------------------
 
 
-async def case_with_url(conn: Connection, province: str, url: str) -> UUID | None:
-    return await conn.fetchval(
-        "SELECT case_id FROM cases WHERE province = $1 AND url = $2", province, url
-    )
+async def case_with_url(conn: Connection, province: str, url: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT case_id, title, media_outlet, published_on FROM cases"
+        " WHERE province = $1 AND url = $2", province, url,
+    )  # fmt: skip
 
 
 async def insert_case(

@@ -47,7 +47,10 @@ def build(settings: ReportsSettings) -> FastAPI:
         title="safety-month reports",
         description="The national summary of the campaign, built from every event: JSON, "
         "workbook, CSV, HTML, PDF, and a live dashboard for the office's staff.",
-        routers=[api.router(runtime, publisher, campaign), dashboard.router(campaign)],
+        routers=[
+            api.router(runtime, publisher, campaign),
+            dashboard.router(campaign, settings.intake_url),
+        ],
     )
     app.state.publisher = publisher  # its `caught_up` tells an operator's check (or a test) more
     return app

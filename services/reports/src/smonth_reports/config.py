@@ -12,6 +12,12 @@ class ReportsSettings(ServiceSettings):
         "published artifacts start with it. Default: http://HTTP_HOST:HTTP_PORT.",
     )
 
+    intake_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="Where people reach intake's pages (INTAKE_URL): the dashboard links the "
+        "office's account administration there.",
+    )
+
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")

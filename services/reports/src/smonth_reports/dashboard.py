@@ -8,6 +8,7 @@ Chinese typeface is served here, cut to the characters the page can show.
 """
 
 import asyncio
+from html import escape
 from importlib.resources import files
 from pathlib import Path
 
@@ -31,12 +32,15 @@ HEADERS = {
 }
 
 
-def router(campaign: Campaign) -> APIRouter:
+def router(campaign: Campaign, intake_url: str) -> APIRouter:
+    """`intake_url`: where the office's account administration is, on intake's own origin (so
+    that its sign-in and tokens stay there)."""
     page = APIRouter(include_in_schema=False)
+    html = (STATIC / "dashboard.html").read_text(encoding="utf-8")
+    html = html.replace("{intake_url}", escape(intake_url.rstrip("/"), quote=True))
 
     @page.get("/dashboard")
     async def dashboard() -> Response:
-        html = (STATIC / "dashboard.html").read_bytes()
         return Response(html, media_type="text/html; charset=utf-8", headers=HEADERS)
 
     @page.get("/dashboard/font.ttf")

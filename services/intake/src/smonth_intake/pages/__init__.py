@@ -1,10 +1,11 @@
-"""intake's public pages, rendered on the server in Chinese: the 12350 tip form, its receipt and
-the receipt look-up. They call the same tip line as the API (tipline.py), never the database."""
+"""intake's pages, in Chinese: the public 12350 tip form, its receipt and the receipt look-up,
+rendered on the server over the API's own tip line (tipline.py); and the signed-in pages of units
+and the office (submissions.py), whose script calls the API. None reads the database."""
 
 from fastapi import APIRouter
 
 from smonth_intake.config import IntakeSettings
-from smonth_intake.pages import assets, tips
+from smonth_intake.pages import app_assets, assets, submissions, tips
 from smonth_intake.tipline import Tipline
 from smonth_shared.campaign import Campaign
 
@@ -13,4 +14,6 @@ def router(settings: IntakeSettings, campaign: Campaign, tipline: Tipline) -> AP
     pages = APIRouter(include_in_schema=False)
     pages.include_router(tips.router(settings, campaign, tipline))
     pages.include_router(assets.router(campaign))
+    pages.include_router(submissions.router(settings, campaign, tipline.runtime.clock))
+    pages.include_router(app_assets.router(campaign))
     return pages

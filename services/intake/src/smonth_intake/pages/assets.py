@@ -21,7 +21,7 @@ HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-ag
 def router(campaign: Campaign) -> APIRouter:
     static = APIRouter(prefix="/pages/static")
     characters = _page_characters(campaign)
-    faces = _font_faces(characters)
+    faces = font_face_rules(characters)
 
     @static.get("/fonts.css")
     async def font_faces() -> Response:
@@ -47,7 +47,7 @@ def router(campaign: Campaign) -> APIRouter:
     return static
 
 
-def _font_faces(characters: str) -> str:
+def font_face_rules(characters: str) -> str:
     """One family of two faces with the same descriptors, so that the browser picks by
     character: the second only for those of its range, what a visitor types beyond the pages'
     own words (at the regular weight whatever the weight asked)."""
