@@ -8,7 +8,17 @@ from fastapi import APIRouter
 from smonth_intake import forms, handlers
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
-from smonth_intake.routes import Accept, cases, liaisons, materials, progress, reports, tips, units
+from smonth_intake.routes import (
+    Accept,
+    cases,
+    desk,
+    liaisons,
+    materials,
+    progress,
+    reports,
+    tips,
+    units,
+)  # fmt: skip
 from smonth_intake.tipline import Tipline
 from smonth_shared.runtime import Runtime
 
@@ -27,6 +37,7 @@ def router(
         cases.router(accept, deps),
         tips.router(accept, deps),
         units.router(accept, deps),
+        desk.router(accept, deps),
     ):
         api.include_router(resource)
     return api

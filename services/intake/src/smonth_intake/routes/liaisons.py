@@ -1,12 +1,12 @@
 """/v1/liaisons/{unit}: attachment 2, the unit's liaison."""
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from smonth_intake import handlers
+from smonth_intake import desk, handlers
 from smonth_intake.models import LiaisonDesignation
 from smonth_intake.routes import Accept, IdempotencyKey, UnitPath
 from smonth_shared.auth import Principal, requires
@@ -15,7 +15,9 @@ from smonth_shared.openapi import problem_responses
 
 def router(accept: Accept, deps: Callable[[], handlers.Deps]) -> APIRouter:
     api = APIRouter()
-    for_a_unit = requires(accept.runtime.verifier, "unit", "system", "admin")
+    runtime = accept.runtime
+    for_a_unit = requires(runtime.verifier, "unit", "system", "admin")
+    readers = requires(runtime.verifier, "unit", "staff", "system", "admin")
 
     @api.put("/liaisons/{unit}", status_code=202, tags=["units"], responses=problem_responses(409, 413),
              summary="Designate the unit's liaison (attachment 2), replacing the one before")  # fmt: skip
@@ -28,5 +30,13 @@ def router(accept: Accept, deps: Callable[[], handlers.Deps]) -> APIRouter:
             lambda conn: handlers.designate_liaison(
                 conn, deps(), unit, liaison, principal=principal),
         )  # fmt: skip
+
+    @api.get("/liaisons/{unit}", tags=["units"], responses=problem_responses(404, 422),
+             summary="The unit's current liaison (what attachment 2 is pre-filled with)")  # fmt: skip
+    async def current_liaison(
+        unit: UnitPath, principal: Annotated[Principal, Depends(readers)]
+    ) -> dict[str, Any]:
+        async with runtime.pool.acquire() as conn:
+            return await desk.current_liaison(conn, deps(), unit, principal=principal)
 
     return api
