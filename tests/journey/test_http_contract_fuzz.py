@@ -30,6 +30,11 @@ RunningSystem = Any  # the `running_system` fixture of conftest.py
 
 pytestmark = [pytest.mark.integration, pytest.mark.journey, pytest.mark.slow, pytest.mark.fuzz]
 
+# A workbook upload is bytes like any file: the fuzzer sends what it makes of the schema's binary.
+schemathesis.serializer.alias(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"
+)
+
 CHECKS = [
     not_a_server_error, status_code_conformance, content_type_conformance,
     response_schema_conformance,
