@@ -40,6 +40,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.journey, pytest.mark.slow, py
 # JSON Schema cannot say (an as-of date outside the month, a count below the unit's last snapshot,
 # a file whose bytes are not its declared type, an e-mail that signs nobody in), and those answer
 # 422, 415 or 400 as the documents say.
+
+# A workbook upload is bytes like any file: the fuzzer sends what it makes of the schema's binary.
+schemathesis.serializer.alias(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"
+)
+
 CHECKS = [
     not_a_server_error, status_code_conformance, content_type_conformance,
     response_schema_conformance, negative_data_rejection, response_headers_conformance,

@@ -126,6 +126,10 @@ def _zh(error: Any) -> str:
         return f"内容过短：至少 {context['min_length']} 个字"
     if error["type"] == "string_too_long" and "max_length" in context:
         return f"内容过长：最多 {context['max_length']} 个字"
+    if error["type"] == "greater_than_equal" and "ge" in context:
+        return f"不能小于 {context['ge']}"
+    if error["type"] == "less_than_equal" and "le" in context:
+        return f"不能大于 {context['le']}"
     if error["type"] in ("literal_error", "enum") and "expected" in context:
         return f"{zh}（可选：{context['expected']}）"
     return zh

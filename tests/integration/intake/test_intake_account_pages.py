@@ -2,27 +2,26 @@
 up the invitation from the mail's link, sees refusals in Chinese next to the field, signs out and
 in again; nothing is fetched from another origin and nothing scrolls sideways."""
 
-import asyncio
-import contextlib
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from playwright.async_api import Page, ViewportSize, async_playwright, expect
+from playwright.async_api import expect
 
+from tests.integration.intake.browser_support import (
+    CHROMIUM,
+    link_in_mail,
+    no_sideways_scroll,
+    phone,
+    serving,
+)
 from tests.integration.notify.notify_support import Mailbox
 
 pytestmark = pytest.mark.integration
 Intake = Any  # tests/integration/intake/conftest.py's
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]  # fmt: skip
-PHONE: ViewportSize = {"width": 360, "height": 740}
 PASSWORD = "安全第一-Passw0rd"
 EMAIL = "liaison.44@example.gov.cn"
 
@@ -40,67 +39,11 @@ def screenshots(tmp_path: Path) -> Path:
     return folder
 
 
-@contextlib.asynccontextmanager
-async def serving(intake: Intake) -> AsyncIterator[str]:
-    """The running app on a port of 127.0.0.1 (a browser needs a real socket)."""
-    server = uvicorn.Server(uvicorn.Config(intake.app, host="127.0.0.1", port=0, log_config=None,
-                                           access_log=False, lifespan="off"))  # fmt: skip
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(60):
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-@contextlib.asynccontextmanager
-async def phone(address: str) -> AsyncIterator[tuple[Page, list[str]]]:
-    """A page at 360 px and the list of every URL it asked for outside `address`."""
-    elsewhere: list[str] = []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page(viewport=PHONE, device_scale_factor=2)
-            page.on("request", lambda request: None if request.url.startswith(address)
-                    or request.url.startswith("data:") else elsewhere.append(request.url))  # fmt: skip
-            yield page, elsewhere
-        finally:
-            await browser.close()
-
-
-async def link_in_mail(mailbox: Mailbox, address: str) -> str:
-    async def arrived() -> bool:
-        return bool(mailbox.to(address))
-
-    await eventually(arrived)
-    message: Any = mailbox.to(address)[0]
-    body = message.get_body(("plain",)).get_content()
-    [link] = re.findall(r"(https?://\S+/portal/activate#token=[A-Za-z0-9_-]+)", body)
-    return link
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 60) -> None:
-    async with asyncio.timeout(seconds):
-        while not await check():  # noqa: ASYNC110 - the mail server's thread sets no event
-            await asyncio.sleep(0.05)
-
-
-async def no_sideways_scroll(page: Page) -> None:
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width} px wide at {PHONE['width']} px"
-
-
 async def test_a_liaison_activates_from_the_mail_then_signs_out_and_in_on_a_phone(
     start_intake: Any, mailbox: Mailbox, screenshots: Path
 ) -> None:
     async with start_intake(smtp_host=mailbox.host, smtp_port=mailbox.port,
-                            public_url="http://127.0.0.1") as intake, serving(intake) as address:  # fmt: skip
+                            public_url="http://127.0.0.1") as intake, serving(intake.app) as address:  # fmt: skip
         invited = await intake.client.post(
             "/v1/accounts", headers=intake.auth("admin"),
             json={"email": EMAIL, "name": "李明", "role": "unit", "unit": "44"},
@@ -173,7 +116,7 @@ async def test_a_page_opened_without_the_link_says_where_to_get_one(
     start_intake: Any, mailbox: Mailbox
 ) -> None:
     async with start_intake(smtp_host=mailbox.host, smtp_port=mailbox.port) as intake, serving(
-        intake
+        intake.app
     ) as address, phone(address) as (page, _):  # fmt: skip
         await page.goto(f"{address}/portal/reset-password")
         await expect(page.locator("#message")).to_contain_text("链接不完整")

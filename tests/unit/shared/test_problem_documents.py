@@ -53,7 +53,7 @@ async def test_an_invalid_body_is_a_problem_naming_each_field() -> None:
     assert problem["instance"] == "/v1/cases"
     assert [error["loc"] for error in problem["errors"]] == [["province"], ["title"], ["count"]]
     assert [error["msg_zh"] for error in problem["errors"]] == [
-        "格式不正确", "内容过短或为空", "数值不能小于下限",
+        "格式不正确", "内容过短或为空", "不能小于 0",
     ]  # fmt: skip
     assert all(error["msg"] for error in problem["errors"])
     assert problem["detail"].startswith("province: ")

@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from smonth_intake import accounts
-from smonth_intake.api import client_address
 from smonth_intake.models import Email, Text50, Text100
+from smonth_intake.routes import client_address
 from smonth_shared.auth import Principal, requires
 from smonth_shared.db import Connection
 from smonth_shared.events import UnitCode

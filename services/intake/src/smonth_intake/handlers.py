@@ -64,7 +64,7 @@ async def submit_progress(
     conn: Connection, deps: Deps, report: ProgressReport, *, principal: Principal
 ) -> dict[str, Any]:
     campaign, now = deps.campaign, deps.clock.now()
-    await _check_unit(conn, deps, principal, report.unit)
+    await check_unit(conn, deps, principal, report.unit)
     await repository.lock(conn, f"progress:{campaign.id}:{report.unit}")
     before, after = await repository.progress_neighbours(
         conn, campaign.id, report.unit, report.as_of
@@ -90,7 +90,7 @@ async def designate_liaison(
     conn: Connection, deps: Deps, unit: str, liaison: LiaisonDesignation, *, principal: Principal
 ) -> dict[str, Any]:
     campaign, now = deps.campaign, deps.clock.now()
-    await _check_unit(conn, deps, principal, unit)
+    await check_unit(conn, deps, principal, unit)
     await repository.lock(conn, f"liaison:{campaign.id}:{unit}")
     active = await repository.active_liaison(conn, campaign.id, unit)
     if active is not None and active[1] == liaison:
@@ -116,7 +116,7 @@ async def submit_summary(
     """A resubmission replaces the title and text (and the file, if it brings one); the first
     receipt, and an on-time receipt once earned, are kept."""
     campaign, now = deps.campaign, deps.clock.now()
-    await _check_unit(conn, deps, principal, report.unit)
+    await check_unit(conn, deps, principal, report.unit)
     await repository.lock(conn, f"summary:{campaign.id}:{report.unit}")
     earlier = await repository.summary_state(conn, campaign.id, report.unit)
     report_id, receipt, kept_file = earlier or (uuid4(), None, None)
@@ -141,7 +141,7 @@ async def submit_material(
     conn: Connection, deps: Deps, material: MaterialSubmission, *, file: AttachedFile | None,
     principal: Principal,
 ) -> dict[str, Any]:  # fmt: skip
-    await _check_unit(conn, deps, principal, material.unit)
+    await check_unit(conn, deps, principal, material.unit)
     material_id, now = uuid4(), deps.clock.now()
     await repository.insert_material(
         conn, material_id=material_id, campaign=deps.campaign.id, material=material, file=file,
@@ -297,7 +297,7 @@ async def seed_units(conn: Connection, campaign: Campaign) -> int:
     )
 
 
-async def _check_unit(conn: Connection, deps: Deps, principal: Principal, unit: str) -> None:
+async def check_unit(conn: Connection, deps: Deps, principal: Principal, unit: str) -> None:
     forbid_other_unit(principal, unit)
     domain.check_registered(await deps.units.unit(conn, deps.campaign.id, unit), unit)
 

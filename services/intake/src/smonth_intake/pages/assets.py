@@ -8,13 +8,18 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from smonth_intake import domain, handlers, models
-from smonth_intake.pages import fonts, tips
+from smonth_intake import desk, domain, handlers, models, tasks, workbook
+from smonth_intake.pages import fonts, tips, unit
 from smonth_shared import problems
 from smonth_shared.campaign import Campaign
 
 PAGES = files("smonth_intake") / "pages"
-ASSETS = {"portal.css": "text/css; charset=utf-8", "portal.js": "text/javascript; charset=utf-8"}
+ASSETS = {
+    "portal.css": "text/css; charset=utf-8",
+    "portal.js": "text/javascript; charset=utf-8",
+    "unit.css": "text/css; charset=utf-8",
+    "unit.js": "text/javascript; charset=utf-8",
+}
 HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=3600"}
 
 
@@ -60,10 +65,13 @@ def font_face_rules(characters: str) -> str:
 
 
 def _page_characters(campaign: Campaign) -> str:
-    """Every character a page can show: its templates, its labels, the campaign's names, and
-    the Chinese of every refusal a tip or a look-up can meet."""
+    """Every character a page can show: its templates and scripts, its labels, the campaign's
+    names, and the Chinese of every refusal a tip, a look-up or a unit's submission can meet."""
     sources = [(PAGES / "templates" / t.name).read_text(encoding="utf-8")
                for t in (PAGES / "templates").iterdir() if t.name.endswith(".html")]  # fmt: skip
+    sources += [(PAGES / "static" / name).read_text(encoding="utf-8")
+                for name in ASSETS if name.endswith(".js")]  # fmt: skip
     sources += [Path(module.__file__ or "").read_text(encoding="utf-8")
-                for module in (tips, domain, handlers, models, problems)]  # fmt: skip
+                for module in (tips, unit, domain, handlers, models, problems, desk, tasks,
+                               workbook)]  # fmt: skip
     return "".join(sorted(set(campaign.model_dump_json() + "".join(sources))))

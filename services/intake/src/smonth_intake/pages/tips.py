@@ -11,11 +11,11 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from smonth_intake import domain
-from smonth_intake.api import client_address
 from smonth_intake.config import IntakeSettings
 from smonth_intake.models import TipLookup, TipSubmission
 from smonth_intake.pages.csrf import COOKIE, FIELD, Csrf
 from smonth_intake.pages.rendering import html, refusal
+from smonth_intake.routes import client_address
 from smonth_intake.tipline import Tipline
 from smonth_shared.campaign import Campaign
 from smonth_shared.problems import Problem, problem_of

@@ -47,6 +47,7 @@ function signedIn(tokens) {
     const value = account[dd.dataset.field];
     dd.textContent = dd.dataset.field === "role" ? ROLES[value] || value : value || "—";
   }
+  document.getElementById("to-unit").hidden = account.role !== "unit";
   panel.hidden = false;
   for (const section of document.querySelectorAll("[data-page]")) section.hidden = true;
 }

@@ -1,0 +1,49 @@
+"""/v1/summary-reports: the unit's summary report, as JSON or with its file."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from smonth_intake import forms, handlers
+from smonth_intake.blobs import BlobStore
+from smonth_intake.config import IntakeSettings
+from smonth_intake.models import SummaryReport
+from smonth_intake.routes import Accept, IdempotencyKey, request_body, with_file
+from smonth_shared.auth import Principal, forbid_other_unit, requires
+from smonth_shared.openapi import problem_responses
+
+
+def router(
+    accept: Accept, deps: Callable[[], handlers.Deps], settings: IntakeSettings, store: BlobStore
+) -> APIRouter:
+    api = APIRouter()
+    for_a_unit = requires(accept.runtime.verifier, "unit", "system", "admin")
+    schema = SummaryReport.model_json_schema()
+
+    @api.post("/summary-reports", status_code=202, tags=["units"],
+              responses=problem_responses(400, 409, 413, 415),
+              max_body_size=forms.upload_limit(settings.max_summary_bytes),
+              summary="Submit the summary report, as JSON or as a form with a PDF or DOCX file",
+              openapi_extra=request_body(("application/json", schema),
+                                         ("multipart/form-data", with_file(schema))))  # fmt: skip
+    async def submit_summary(
+        request: Request, principal: Annotated[Principal, Depends(for_a_unit)],
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:  # fmt: skip
+        limit = settings.max_summary_bytes
+        async with forms.submission(request, SummaryReport, file_limit=limit, json_too=True) as (
+            report,
+            upload,
+        ):
+            forbid_other_unit(principal, report.unit)
+            file = upload and await forms.keep_file(store, upload, "summary", limit)
+        body = {**report.model_dump(mode="json"), "file": file and file.sha256}
+        return await accept(
+            request, principal.sub, idempotency_key, lambda: body,
+            lambda conn: handlers.submit_summary(
+                conn, deps(), report, file=file, principal=principal),
+        )  # fmt: skip
+
+    return api

@@ -1,0 +1,75 @@
+"""What the page tests share: intake served on a real socket, Debian's Chromium at a phone's
+360 px recording every request to another origin, and the link of an account mail."""
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import uvicorn
+from playwright.async_api import Page, ViewportSize, async_playwright
+
+from tests.integration.notify.notify_support import Mailbox
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]  # fmt: skip
+PHONE: ViewportSize = {"width": 360, "height": 740}
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """The running app on a port of 127.0.0.1 (a browser needs a real socket)."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
+                                           access_log=False, lifespan="off"))  # fmt: skip
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(60):
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def phone(address: str, **context: Any) -> AsyncIterator[tuple[Page, list[str]]]:
+    """A page at 360 px and the list of every URL it asked for outside `address`."""
+    elsewhere: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport=PHONE, device_scale_factor=2, **context)
+            page.on("request", lambda request: None if request.url.startswith(address)
+                    or request.url.startswith(("data:", "blob:"))
+                    else elsewhere.append(request.url))  # fmt: skip
+            yield page, elsewhere
+        finally:
+            await browser.close()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 60) -> None:
+    async with asyncio.timeout(seconds):
+        while not await check():  # noqa: ASYNC110 - the mail server's thread sets no event
+            await asyncio.sleep(0.05)
+
+
+async def link_in_mail(mailbox: Mailbox, address: str) -> str:
+    async def arrived() -> bool:
+        return bool(mailbox.to(address))
+
+    await eventually(arrived)
+    message: Any = mailbox.to(address)[0]
+    body = message.get_body(("plain",)).get_content()
+    [link] = re.findall(r"(https?://\S+/portal/activate#token=[A-Za-z0-9_-]+)", body)
+    return link
+
+
+async def no_sideways_scroll(page: Page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width} px wide at {PHONE['width']} px"
