@@ -1,155 +1,178 @@
-"""The unit's desk in headless Chromium (Debian's) at a phone's 360 px: a liaison activated from a
-real mail signs in, sees the unit's tasks, sends attachment 1 with one bad figure (refused in
-Chinese beside it), corrects it and finds it in the history; then the workbook is downloaded,
-filled, saved by LibreOffice, refused by the cell, corrected and accepted."""
+"""A unit's desk through the real app: its tasks and their status, its history, its liaison, and
+attachment 1 as a workbook — downloaded pre-filled, edited by LibreOffice, refused by the cell,
+then accepted; a unit reads and writes only its own."""
 
 import asyncio
 import io
-import os
-import re
+import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from playwright.async_api import Page, expect
 
-from tests.integration.intake.browser_support import (
-    CHROMIUM,
-    link_in_mail,
-    no_sideways_scroll,
-    phone,
-    serving,
-)
-from tests.integration.intake.test_intake_unit_desk import libreoffice_round_trip
-from tests.integration.notify.notify_support import Mailbox
+from smonth_intake.workbook import XLSX
 
 pytestmark = pytest.mark.integration
-EMAIL = "liaison.44@example.gov.cn"
-PASSWORD = "安全第一-Passw0rd"
+
+LIAISON = {"name": "李明", "position": "宣教处处长", "office_phone": "020-83135000",
+           "mobile": "13800138000", "email": "liming@example.gov.cn"}  # fmt: skip
+SOFFICE = "/usr/bin/soffice"
+FIGURES = {"study_sessions": 1200, "study_participants": 36000, "media_reports": 80}
 
 
-@pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (the project's scripts do)")
-    folder = Path(os.environ.get("SMONTH_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def tasks_by_name(answer: Any) -> dict[str, dict[str, Any]]:
+    return {task["task"]: task for task in answer.json()["tasks"]}
 
 
-async def signed_in_liaison(intake: Any, mailbox: Mailbox, page: Page, address: str) -> None:
-    invited = await intake.client.post("/v1/accounts", headers=intake.auth("admin"), json={
-        "email": EMAIL, "name": "李明", "role": "unit", "unit": "44"})  # fmt: skip
-    assert invited.status_code == 201, invited.text
-    link = await link_in_mail(mailbox, EMAIL)
-    token = link.split("#token=")[1]
-    activated = await intake.client.post("/v1/auth/activate",
-                                         json={"token": token, "password": PASSWORD})  # fmt: skip
-    assert activated.status_code == 200, activated.text
-    await page.goto(f"{address}/portal/sign-in")
-    sign_in = page.locator('[data-page="sign-in"]')
-    await sign_in.get_by_label("邮箱").fill(EMAIL)
-    await sign_in.get_by_label("密码").fill(PASSWORD)
-    await sign_in.get_by_role("button", name="登录").click()
-    await page.get_by_role("link", name="进入本单位工作台").click()
-    await expect(page.locator("body[data-ready=true]")).to_be_attached()
+async def test_a_new_province_owes_every_task_and_each_turns_done_when_sent(intake: Any) -> None:
+    unit = intake.auth("unit", "44")
+    before = tasks_by_name(await intake.client.get("/v1/units/44/tasks", headers=unit))
+    assert {name: task["status"] for name, task in before.items()} == {
+        "progress": "owed", "liaison": "owed", "summary": "owed", "materials": "owed",
+        "cases": "owed",
+    }  # fmt: skip
+    assert before["summary"]["due"] == "2021-07-05"
+    assert before["cases"]["due"] == "2021-06-30"
+
+    await intake.client.post("/v1/progress", headers=unit, json={
+        "unit": "44", "as_of": "2021-06-10", "indicators": FIGURES})  # fmt: skip
+    await intake.client.put("/v1/liaisons/44", headers=unit, json=LIAISON)
+    await intake.client.post("/v1/summary-reports", headers=unit, json={
+        "unit": "44", "title": "广东省总结", "body": "活动开展情况……"})  # fmt: skip
+
+    after = tasks_by_name(await intake.client.get("/v1/units/44/tasks", headers=unit))
+    assert after["progress"]["status"] == "done"
+    assert after["liaison"] == after["liaison"] | {"status": "done", "detail_zh": "联络员：李明"}
+    assert after["summary"]["status"] == "done" and after["summary"]["detail_zh"] == "已按时报送"
+    assert after["materials"]["status"] == "owed"
 
 
-async def test_a_liaison_sends_attachment_1_on_a_phone_after_one_refusal(
-    start_intake: Any, mailbox: Mailbox, screenshots: Path
+async def test_a_ministry_has_no_exposure_case_task(intake: Any) -> None:
+    answer = await intake.client.get("/v1/units/M01/tasks", headers=intake.auth("unit", "M01"))
+
+    assert answer.status_code == 200
+    assert answer.json()["name"] == "应急管理部"
+    assert "cases" not in tasks_by_name(answer)
+
+
+async def test_a_unit_reads_only_its_own_desk(intake: Any) -> None:
+    other = intake.auth("unit", "45")
+    for path in ("/v1/units/44/tasks", "/v1/units/44/submissions", "/v1/progress/44",
+                 "/v1/liaisons/44", "/v1/progress/44/workbook"):  # fmt: skip
+        answer = await intake.client.get(path, headers=other)
+        assert answer.status_code == 403, path
+        assert answer.json()["detail_zh"].startswith("本单位（45）只能为本单位报送")
+
+
+async def test_the_history_lists_the_units_own_submissions_newest_first(intake: Any) -> None:
+    unit = intake.auth("unit", "44")
+    await intake.client.put("/v1/liaisons/44", headers=unit, json=LIAISON)
+    await intake.client.put("/v1/liaisons/44", headers=unit, json=LIAISON | {"name": "王芳"})
+    await intake.client.post("/v1/progress", headers=unit, json={
+        "unit": "44", "as_of": "2021-06-10", "indicators": FIGURES})  # fmt: skip
+    await intake.client.post("/v1/progress", headers=intake.auth("unit", "45"), json={
+        "unit": "45", "as_of": "2021-06-10", "indicators": FIGURES})  # fmt: skip
+
+    history = (await intake.client.get("/v1/units/44/submissions", headers=unit)).json()
+
+    assert [(s["kind"], s["about"], s["status_zh"]) for s in history["submissions"]] == [
+        ("progress", "2021-06-10", "已接收"), ("liaison", "王芳", "现任联络员"),
+        ("liaison", "李明", "已被替换"),
+    ]  # fmt: skip
+
+
+async def test_the_current_liaison_is_read_back_for_attachment_2(intake: Any) -> None:
+    unit = intake.auth("unit", "44")
+    missing = await intake.client.get("/v1/liaisons/44", headers=unit)
+    assert missing.status_code == 404 and missing.json()["detail_zh"] == "本单位尚未报送联络员。"
+
+    await intake.client.put("/v1/liaisons/44", headers=unit, json=LIAISON)
+
+    current = (await intake.client.get("/v1/liaisons/44", headers=unit)).json()
+    assert current == current | LIAISON | {"unit": "44"}
+
+
+def libreoffice_round_trip(source: Path, folder: Path) -> Path:
+    """The workbook opened and saved again by LibreOffice Calc (headless), as a unit's Calc would."""
+    out = folder / "saved-by-libreoffice"
+    profile = (folder / "lo-profile").as_uri()
+    subprocess.run(  # noqa: S603 - Debian's LibreOffice on our own files
+        [SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(source)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    saved = out / source.name
+    with zipfile.ZipFile(saved) as book:
+        assert b"LibreOffice" in book.read("docProps/app.xml")
+    return saved
+
+
+def filled(template: bytes, path: Path, **cells: Any) -> Path:
+    book = load_workbook(io.BytesIO(template))
+    sheet = book.worksheets[0]
+    for ref, value in cells.items():
+        sheet[ref] = value
+    book.save(path)
+    return path
+
+
+async def test_a_workbook_edited_in_libreoffice_is_refused_by_the_cell_then_accepted(
+    intake: Any, tmp_path: Path
 ) -> None:
-    async with start_intake(smtp_host=mailbox.host, smtp_port=mailbox.port) as intake, serving(
-        intake.app
-    ) as address, phone(address) as (page, elsewhere):  # fmt: skip
-        await signed_in_liaison(intake, mailbox, page, address)
-        tasks = page.locator("#tasks")
-        await expect(tasks.locator('[data-task="summary"]')).to_contain_text("截止日期：2021-07-05")
-        await expect(tasks.locator('[data-task="progress"] .badge')).to_have_text("待报送")
-        await expect(tasks.locator('[data-task="cases"]')).to_contain_text("6月曝光典型案例")
-        await expect(page.locator("#unit-name")).to_have_text("广东省")
-        await no_sideways_scroll(page)
-        await page.screenshot(path=str(screenshots / "unit-tasks-360.png"), full_page=True)
+    unit = intake.auth("unit", "44")
+    await intake.client.post("/v1/progress", headers=unit, json={
+        "unit": "44", "as_of": "2021-06-10", "indicators": FIGURES})  # fmt: skip
+    download = await intake.client.get("/v1/progress/44/workbook", headers=unit)
+    assert download.status_code == 200
+    assert download.headers["content-type"] == XLSX
+    sheet = load_workbook(io.BytesIO(download.content)).worksheets[0]
+    assert (sheet["D2"].value, sheet["C7"].value, sheet["E7"].value) == ("44", 1200, 1200)
+    assert sheet.protection.sheet and not sheet["C7"].protection.locked
+    assert sheet["B7"].protection.locked
 
-        await tasks.get_by_role("link", name=re.compile("进展情况统计表")).click()
-        form = page.locator("#progress-form")
-        await form.get_by_label("统计截止日期").fill("2021-06-18")
-        await form.get_by_label(re.compile(r"^1\. 学习活动场次")).fill("120")
-        await form.get_by_label(re.compile(r"^2\. 学习活动参与人次")).fill("100")
-        await form.get_by_label(re.compile(r"^3\. 专项整治宣传报道")).fill("8")
-        await form.get_by_role("button", name="提交统计表").click()
-        error = form.locator('.error[data-for="study_participants"]')
-        await expect(error).to_contain_text("不能少于学习活动场次")
-        await expect(form.get_by_label(re.compile(r"^2\. 学习活动参与人次"))).to_have_attribute(
-            "aria-invalid", "true")  # fmt: skip
-        await no_sideways_scroll(page)
-        await page.locator("#field-study_participants").screenshot(
-            path=str(screenshots / "unit-progress-refused-360.png"))  # fmt: skip
-        await page.screenshot(path=str(screenshots / "unit-progress-form-360.png"), full_page=True)
+    bad = filled(download.content, tmp_path / "bad.xlsx", B3="2021-06-20", C7=1100, C9="很多")
+    bad = await asyncio.to_thread(libreoffice_round_trip, bad, tmp_path / "bad")
+    refused = await intake.client.post("/v1/progress/workbook", headers=unit | {
+        "Content-Type": XLSX}, content=bad.read_bytes())  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    messages = [e["msg_zh"] for e in refused.json()["errors"]]
+    assert messages == ["C9：应为整数"], messages  # a cell that is no figure, before any rule
 
-        await form.get_by_label(re.compile(r"^2\. 学习活动参与人次")).fill("3600")
-        await form.get_by_role("button", name="提交统计表").click()
-        await expect(page.locator("#progress-message")).to_have_text(
-            "已提交：截至 2021-06-18 的统计数已接收。")  # fmt: skip
-        await expect(error).to_be_empty()
+    bad = filled(download.content, tmp_path / "low.xlsx", B3="2021-06-20", C7=1100)
+    bad = await asyncio.to_thread(libreoffice_round_trip, bad, tmp_path / "low")
+    refused = await intake.client.post("/v1/progress/workbook", headers=unit | {
+        "Content-Type": XLSX}, content=bad.read_bytes())  # fmt: skip
+    assert refused.status_code == 422
+    [error] = refused.json()["errors"]
+    assert error["loc"] == ["workbook", "C7"]
+    assert error["msg_zh"].startswith("C7：") and "低于 2021-06-10 报送的 1200" in error["msg_zh"]
+    assert len(await intake.rows("SELECT 1 FROM progress_snapshots")) == 1  # nothing stored
 
-        await page.get_by_role("link", name="报送记录", exact=True).click()
-        entry = page.locator('#history [data-kind="progress"]')
-        await expect(entry).to_contain_text("进展情况统计表：2021-06-18")
-        await expect(entry).to_contain_text("已接收")
-        await page.screenshot(path=str(screenshots / "unit-history-360.png"), full_page=True)
-
-        await page.get_by_role("link", name="联络员", exact=True).click()
-        await expect(page.locator("#liaison-name")).to_have_value("李明")
-        await expect(page.locator("#liaison-email")).to_have_value(EMAIL)
-        await no_sideways_scroll(page)
-        await page.screenshot(path=str(screenshots / "unit-liaison-360.png"), full_page=True)
-        assert elsewhere == []
+    good = filled(download.content, tmp_path / "good.xlsx", B3="2021-06-20", C7=1300)
+    good = await asyncio.to_thread(libreoffice_round_trip, good, tmp_path / "good")
+    accepted = await intake.client.post("/v1/progress/workbook", headers=unit | {
+        "Content-Type": XLSX}, content=good.read_bytes())  # fmt: skip
+    assert accepted.status_code == 202, accepted.text
+    latest = (await intake.client.get("/v1/progress/44", headers=unit)).json()
+    assert latest["as_of"] == "2021-06-20"
+    assert latest["indicators"] == FIGURES | {"study_sessions": 1300}
 
 
-async def test_a_workbook_saved_by_libreoffice_is_refused_by_the_cell_then_taken(
-    start_intake: Any, mailbox: Mailbox, screenshots: Path, tmp_path: Path
+async def test_a_workbook_for_another_unit_or_not_a_workbook_is_refused(
+    intake: Any, tmp_path: Path
 ) -> None:
-    async with start_intake(smtp_host=mailbox.host, smtp_port=mailbox.port) as intake, serving(
-        intake.app
-    ) as address, phone(address, accept_downloads=True) as (page, elsewhere):  # fmt: skip
-        await intake.client.post("/v1/progress", headers=intake.auth("unit", "44"), json={
-            "unit": "44", "as_of": "2021-06-10", "indicators": {"study_sessions": 1200}})  # fmt: skip
-        await signed_in_liaison(intake, mailbox, page, address)
-        await page.get_by_role("link", name="统计表", exact=True).click()
-        await expect(page.locator("#ind-study_sessions")).to_have_value("1200")
+    template = await intake.client.get(
+        "/v1/progress/45/workbook", headers=intake.auth("unit", "45")
+    )
+    other = filled(template.content, tmp_path / "45.xlsx", B3="2021-06-20",
+                   **{f"C{row}": 1 for row in range(7, 7 + 15)})  # fmt: skip
+    for_another = await intake.client.post("/v1/progress/workbook", headers=intake.auth(
+        "unit", "44") | {"Content-Type": XLSX}, content=other.read_bytes())  # fmt: skip
+    assert for_another.status_code == 403
 
-        async with page.expect_download() as waiting:
-            await page.get_by_role("button", name="下载 Excel 模板").click()
-        download = await waiting.value
-        template = tmp_path / download.suggested_filename
-        await download.save_as(template)
-        assert template.name == "进展情况统计表-44.xlsx"
-
-        async def upload(name: str, **cells: Any) -> None:
-            book = load_workbook(io.BytesIO(template.read_bytes()))
-            for ref, value in cells.items():
-                book.worksheets[0][ref] = value
-            book.save(tmp_path / name)
-            saved = await asyncio.to_thread(libreoffice_round_trip, tmp_path / name,
-                                            tmp_path / name.removesuffix(".xlsx"))  # fmt: skip
-            await page.locator("#workbook-file").set_input_files(saved)
-            await page.get_by_role("button", name="上传工作簿").click()
-
-        await upload("bad.xlsx", B3="2021-06-20", C7=1100, C8=5000)
-        errors = page.locator("#workbook-errors")
-        await expect(errors).to_be_visible()
-        await expect(errors.locator("li")).to_have_count(1)
-        await expect(errors.locator("li")).to_contain_text("C7：")
-        await expect(errors.locator("li")).to_contain_text("低于 2021-06-10 报送的 1200")
-        await no_sideways_scroll(page)
-        await page.locator("#workbook").screenshot(
-            path=str(screenshots / "unit-workbook-refused-360.png"))  # fmt: skip
-
-        await upload("good.xlsx", B3="2021-06-20", C7=1300, C8=5000)
-        await expect(page.locator("#workbook-message")).to_have_text("工作簿已接收，统计数已保存。")
-        await expect(errors).to_be_hidden()
-        await expect(page.locator("#ind-study_sessions")).to_have_value("1300")
-        rows = await intake.rows("SELECT as_of FROM progress_snapshots ORDER BY as_of")
-        assert [str(r["as_of"]) for r in rows] == ["2021-06-10", "2021-06-20"]
-        assert elsewhere == []
+    not_a_workbook = await intake.client.post("/v1/progress/workbook", headers=intake.auth(
+        "unit", "44") | {"Content-Type": XLSX}, content=b"PK not really")  # fmt: skip
+    assert not_a_workbook.status_code == 400
+    assert "xlsx" in not_a_workbook.json()["detail_zh"]

@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.integration.intake.test_intake_account_pages import (
-    chromium,  # noqa: F401 - the module's autouse fixture: Debian's chromium is there
+from tests.integration.intake.browser_support import (
     eventually,
     no_sideways_scroll,
     phone,
     serving,
+)
+from tests.integration.intake.test_intake_account_pages import (
+    chromium,  # noqa: F401 - the module's autouse fixture: Debian's chromium is there
 )
 from tests.integration.notify.notify_support import Mailbox
 
