@@ -156,16 +156,21 @@ def reason(problem: Problem) -> str:
     return "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in problem.errors)
 
 
-def _query_names(app: FastAPI, route: APIRoute, method: str) -> frozenset[str]:
+def _query_names(app: FastAPI, route: APIRoute, method: str) -> frozenset[str] | None:
     """The query parameters the service's own OpenAPI document gives the operation."""
     if not hasattr(app.state, "query_names"):
         app.state.query_names = {}
-    cache: dict[tuple[str, str], frozenset[str]] = app.state.query_names
+    cache: dict[tuple[str, str], frozenset[str] | None] = app.state.query_names
     key = (route.path_format, "get" if method == "HEAD" else method.lower())
     if key not in cache:
-        operation = app.openapi()["paths"].get(key[0], {}).get(key[1], {})
-        parameters = operation.get("parameters", [])
-        cache[key] = frozenset(p["name"] for p in parameters if p.get("in") == "query")
+        operation = app.openapi()["paths"].get(key[0], {}).get(key[1])
+        # An operation the document does not hold under this path is not refused on a guess.
+        parameters = None if operation is None else operation.get("parameters", [])
+        cache[key] = (
+            None
+            if parameters is None
+            else frozenset(p["name"] for p in parameters if p.get("in") == "query")
+        )
     return cache[key]
 
 
@@ -176,6 +181,8 @@ async def refuse_unknown_query_parameters(request: Request) -> None:
     if not isinstance(route, APIRoute) or not route.include_in_schema or not request.url.query:
         return
     known = _query_names(request.app, route, request.method)
+    if known is None:
+        return
     unknown = sorted({name for name in request.query_params if name not in known})
     if unknown:
         takes = ", ".join(sorted(known)) or "none"

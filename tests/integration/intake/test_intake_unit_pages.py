@@ -97,7 +97,7 @@ async def test_a_liaison_sends_the_summary_a_material_and_a_case_from_a_phone(
     start_intake: Any, mailbox: Mailbox, screenshots: Path
 ) -> None:
     async with start_intake(smtp_host=mailbox.host, smtp_port=mailbox.port,
-                            max_upload_bytes=LIMIT) as intake, serving(intake) as address:  # fmt: skip
+                            max_upload_bytes=LIMIT) as intake, serving(intake.app) as address:  # fmt: skip
         await an_active_account(intake, mailbox, "liaison.44@example.gov.cn", "李明", "unit", "44")
         async with phone(address) as (page, elsewhere):
             posts: list[str] = []
@@ -201,7 +201,7 @@ async def test_office_staff_issue_an_account_mail_it_again_and_withdraw_it(
 ) -> None:
     new = "liaison.45@example.gov.cn"
     async with start_intake(smtp_host=mailbox.host, smtp_port=mailbox.port) as intake, serving(
-        intake
+        intake.app
     ) as address:  # fmt: skip
         await an_active_account(intake, mailbox, "staff@example.gov.cn", "王芳", "staff")
         async with phone(address) as (page, elsewhere):

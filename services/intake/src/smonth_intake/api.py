@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from fastapi import APIRouter
 
-from smonth_intake import forms, handlers
+from smonth_intake import handlers
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
 from smonth_intake.routes import (
@@ -26,10 +26,9 @@ from smonth_shared.runtime import Runtime
 def router(
     runtime: Runtime, settings: IntakeSettings, deps: Callable[[], handlers.Deps],
     store: BlobStore, tipline: Tipline,
-) -> APIRouter:  # fmt: skip
+) -> list[APIRouter]:  # fmt: skip
     accept = Accept(runtime, tipline)
-    api = APIRouter(prefix="/v1", max_body_size=forms.JSON_LIMIT)
-    for resource in (
+    return [
         progress.router(accept, deps),
         liaisons.router(accept, deps),
         reports.router(accept, deps, settings, store),
@@ -38,6 +37,4 @@ def router(
         tips.router(accept, deps),
         units.router(accept, deps),
         desk.router(accept, deps),
-    ):
-        api.include_router(resource)
-    return api
+    ]

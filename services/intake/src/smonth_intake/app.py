@@ -79,7 +79,7 @@ def build(settings: IntakeSettings) -> FastAPI:
         title="safety-month intake",
         description="Every submission the campaign notice asks for, and tips from the public.",
         routers=[
-            api.router(runtime, settings, deps, BlobStore(settings.blob_dir), tipline),
+            *api.router(runtime, settings, deps, BlobStore(settings.blob_dir), tipline),
             accounts_api.router(runtime, issuer),
             account_pages.router(),
             pages.router(settings, campaign, tipline),

@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Header, Path, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 
+from smonth_intake import forms
 from smonth_intake.tipline import RateLimit, Tipline
 from smonth_shared import idempotency
 from smonth_shared.db import Connection
@@ -68,3 +69,10 @@ class Accept:
                     conn, caller, key, fingerprint, idempotency.Replay(202, kept)
                 )
         return JSONResponse(answer, status_code=202)
+
+
+def resource_router() -> APIRouter:
+    """A resource's routes under /v1, included by the app itself: FastAPI keeps a nested router's
+    own route in the request's scope, whose path would then lack /v1 in the metrics' `route` label
+    and in the look-up of an operation's query parameters."""
+    return APIRouter(prefix="/v1", max_body_size=forms.JSON_LIMIT)

@@ -8,13 +8,13 @@ from fastapi.responses import JSONResponse
 
 from smonth_intake import handlers
 from smonth_intake.models import CaseSubmission
-from smonth_intake.routes import Accept, IdempotencyKey
+from smonth_intake.routes import Accept, IdempotencyKey, resource_router
 from smonth_shared.auth import Principal, requires
 from smonth_shared.openapi import problem_responses
 
 
 def router(accept: Accept, deps: Callable[[], handlers.Deps]) -> APIRouter:
-    api = APIRouter()
+    api = resource_router()
     for_a_unit = requires(accept.runtime.verifier, "unit", "system", "admin")
 
     @api.post(

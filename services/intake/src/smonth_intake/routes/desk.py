@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from smonth_intake import desk, handlers
-from smonth_intake.routes import Accept, UnitPath
+from smonth_intake.routes import Accept, UnitPath, resource_router
 from smonth_shared.auth import Principal, requires
 from smonth_shared.openapi import problem_responses
 
 
 def router(accept: Accept, deps: Callable[[], handlers.Deps]) -> APIRouter:
-    api = APIRouter()
+    api = resource_router()
     runtime = accept.runtime
     readers = requires(runtime.verifier, "unit", "staff", "system", "admin")
 

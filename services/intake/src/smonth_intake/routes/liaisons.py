@@ -8,13 +8,13 @@ from fastapi.responses import JSONResponse
 
 from smonth_intake import desk, handlers
 from smonth_intake.models import LiaisonDesignation
-from smonth_intake.routes import Accept, IdempotencyKey, UnitPath
+from smonth_intake.routes import Accept, IdempotencyKey, UnitPath, resource_router
 from smonth_shared.auth import Principal, requires
 from smonth_shared.openapi import problem_responses
 
 
 def router(accept: Accept, deps: Callable[[], handlers.Deps]) -> APIRouter:
-    api = APIRouter()
+    api = resource_router()
     runtime = accept.runtime
     for_a_unit = requires(runtime.verifier, "unit", "system", "admin")
     readers = requires(runtime.verifier, "unit", "staff", "system", "admin")

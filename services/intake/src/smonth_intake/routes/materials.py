@@ -10,7 +10,7 @@ from smonth_intake import forms, handlers
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
 from smonth_intake.models import MaterialSubmission
-from smonth_intake.routes import Accept, IdempotencyKey, request_body, with_file
+from smonth_intake.routes import Accept, IdempotencyKey, request_body, resource_router, with_file
 from smonth_shared.auth import Principal, forbid_other_unit, requires
 from smonth_shared.openapi import problem_responses
 
@@ -18,7 +18,7 @@ from smonth_shared.openapi import problem_responses
 def router(
     accept: Accept, deps: Callable[[], handlers.Deps], settings: IntakeSettings, store: BlobStore
 ) -> APIRouter:
-    api = APIRouter()
+    api = resource_router()
     unit_or_admin = requires(accept.runtime.verifier, "unit", "admin")
 
     @api.post("/materials", status_code=202, tags=["units"],

@@ -11,13 +11,13 @@ from fastapi.responses import JSONResponse, Response
 
 from smonth_intake import desk, forms, handlers, workbook
 from smonth_intake.models import ProgressReport
-from smonth_intake.routes import Accept, IdempotencyKey, UnitPath, request_body
+from smonth_intake.routes import Accept, IdempotencyKey, UnitPath, request_body, resource_router
 from smonth_shared.auth import Principal, requires
 from smonth_shared.openapi import problem_responses
 
 
 def router(accept: Accept, deps: Callable[[], handlers.Deps]) -> APIRouter:
-    api = APIRouter()
+    api = resource_router()
     runtime = accept.runtime
     for_a_unit = requires(runtime.verifier, "unit", "system", "admin")
     readers = requires(runtime.verifier, "unit", "staff", "system", "admin")

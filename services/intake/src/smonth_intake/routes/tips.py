@@ -9,14 +9,14 @@ from fastapi.responses import JSONResponse
 
 from smonth_intake import handlers
 from smonth_intake.models import TipLookup, TipOutcome, TipSubmission
-from smonth_intake.routes import Accept, IdempotencyKey, client_address
+from smonth_intake.routes import Accept, IdempotencyKey, client_address, resource_router
 from smonth_intake.tipline import TIP_RATE_LIMIT
 from smonth_shared.auth import Principal, requires
 from smonth_shared.openapi import problem_responses
 
 
 def router(accept: Accept, deps: Callable[[], handlers.Deps]) -> APIRouter:
-    api = APIRouter()
+    api = resource_router()
     runtime, tipline = accept.runtime, accept.tipline
     for_a_unit = requires(runtime.verifier, "unit", "system", "admin")
     unit_only = requires(runtime.verifier, "unit")

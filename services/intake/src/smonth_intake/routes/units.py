@@ -7,13 +7,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from smonth_intake import domain, forms, handlers
-from smonth_intake.routes import Accept, IdempotencyKey, request_body
+from smonth_intake.routes import Accept, IdempotencyKey, request_body, resource_router
 from smonth_shared.auth import Principal, requires
 from smonth_shared.openapi import problem_responses
 
 
 def router(accept: Accept, deps: Callable[[], handlers.Deps]) -> APIRouter:
-    api = APIRouter()
+    api = resource_router()
     admin_only = requires(accept.runtime.verifier, "admin")
 
     @api.post("/units/import", status_code=202, tags=["registry"],
