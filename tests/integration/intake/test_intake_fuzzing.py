@@ -16,6 +16,7 @@ from schemathesis import GenerationMode
 
 from smonth_intake import subscribers
 from smonth_intake.handlers import Deps
+from smonth_intake.workbook import XLSX
 from smonth_shared.campaign import load_campaign
 from smonth_shared.clock import SimulatedClock
 from smonth_shared.consumer import EventProcessor, Record
@@ -23,6 +24,8 @@ from smonth_shared.events import DEADLETTER, InboundEnvelope
 from smonth_shared.outbox import Outbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# A workbook upload is bytes like any file.
+schemathesis.serializer.alias(XLSX, "application/octet-stream")
 
 # Fixtures outlive examples on purpose (one intake serves them all), and requests take time.
 HEALTH_CHECKS_OFF = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
