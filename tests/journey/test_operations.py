@@ -5,7 +5,6 @@ rules name is on their /metrics, and tells how the tip went."""
 
 import asyncio
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from safety_month.demo.sinks import free_port
 from safety_month.infra.stack import Endpoints
 from safety_month.supervisor import Supervisor
+from tests import polling
 from tests.journey.journey_kit import caught_up
 from tests.journey.otlp_receiver import OtlpReceiver, otlp_receiver
 
@@ -183,9 +183,4 @@ def test_after_a_tip_the_metrics_show_no_backlog_no_lag_and_its_request_timed(
 
 def eventually(check: Callable[[], T | None], *, timeout: float) -> T:
     """Polls `check` until it returns something; the metrics are read at each scrape."""
-    deadline = time.monotonic() + timeout
-    while (result := check()) is None:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not settled after {timeout} s")
-        time.sleep(0.2)
-    return result
+    return polling.eventually_blocking(check, timeout=timeout, what="the metrics settled")

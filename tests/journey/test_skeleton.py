@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.journey.journey_kit import eventually
+from tests.polling import eventually_blocking
 
 RunningSystem = Any  # the `running_system` fixture of conftest.py
 
@@ -34,7 +34,7 @@ def test_a_tip_posted_over_http_appears_in_the_national_summary(
     assert response.status_code == 202, response.text
     assert response.json()["receipt_code"]
 
-    after = eventually(lambda: (s := summary(running_system)["tips"])["received"]
+    after = eventually_blocking(lambda: (s := summary(running_system)["tips"])["received"]
                        > before["received"] and s)  # fmt: skip
     assert after["received"] == before["received"] + 1
     assert after["by_province"]["53"] == before["by_province"].get("53", 0) + 1
@@ -54,9 +54,9 @@ def test_a_case_makes_its_province_month_met_in_exposure_notify_and_reports(
     }, headers=running_system.auth("unit", province))  # fmt: skip
     assert response.status_code == 202, response.text
 
-    eventually(lambda: _compliance(running_system, province, month) == "met")
-    eventually(lambda: _reports_shows_met(running_system, province, month))
-    eventually(lambda: _notify_knows_met(running_system, province, month))
+    eventually_blocking(lambda: _compliance(running_system, province, month) == "met")
+    eventually_blocking(lambda: _reports_shows_met(running_system, province, month))
+    eventually_blocking(lambda: _notify_knows_met(running_system, province, month))
 
 
 EXPOSURE_MONTHS = ("2021-06", "2021-07", "2021-08", "2021-09", "2021-10", "2021-11", "2021-12")

@@ -1,8 +1,7 @@
 """What the delivery tests share: a throwaway service's tables, its events, and reading a topic."""
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
@@ -13,6 +12,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from smonth_shared.events import CaseReported, Envelope, new_event
 from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import Outbox
+from tests.polling import eventually
+
+__all__ = ["eventually"]  # the delivery tests import it from here
 
 SCHEMA = "things"
 PARTITIONS = 3  # of each test's own topic
@@ -131,24 +133,6 @@ async def read_to_end(kafka: KafkaAccess, topic: str, partitions: int) -> list[C
 
 def event_ids(records: Iterable[ConsumerRecord]) -> list[UUID]:
     return [Envelope.from_bytes(record.value).id for record in records]
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool] | bool],
-    *,
-    within: float = 30.0,
-    interval: float = 0.05,
-    what: str = "the condition",
-) -> None:
-    """Polls `check` until it holds; fails if it does not within `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        outcome = check()
-        if await outcome if isinstance(outcome, Awaitable) else outcome:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not true within {within} s")
-        await asyncio.sleep(interval)
 
 
 async def someone_waits_for_an_advisory_lock(pool: asyncpg.Pool) -> bool:

@@ -2,7 +2,6 @@
 started over its lifespan (HTTP through ASGI, its consumer on a topic of the test's own, its
 relay on the real broker), and the ways a test drives and inspects it."""
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import Outbox, new_producer
 from smonth_shared.settings import kafka_settings
 from smonth_shared.topics import ensure_topics
+from tests import polling
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MID_JUNE = datetime(2021, 6, 15, 10, 0, tzinfo=SHANGHAI)
@@ -132,12 +132,7 @@ class Exposure:
     @staticmethod
     async def eventually(probe: Callable[[], Awaitable[T]], *, within: float = 30.0) -> T:
         """The first truthy answer of `probe`, polled for up to `within` seconds."""
-        deadline = asyncio.get_running_loop().time() + within
-        while not (result := await probe()):
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"still {result!r} after {within} s")
-            await asyncio.sleep(0.05)
-        return result
+        return await polling.eventually(probe, within=within)
 
 
 async def _ready(client: httpx.AsyncClient) -> bool:

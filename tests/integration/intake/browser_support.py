@@ -4,7 +4,8 @@
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+import socket
+from collections.abc import AsyncIterator
 from typing import Any
 
 import uvicorn
@@ -21,20 +22,19 @@ PHONE: ViewportSize = {"width": 360, "height": 740}
 @contextlib.asynccontextmanager
 async def serving(app: Any) -> AsyncIterator[str]:
     """The running app on a port of 127.0.0.1 (a browser needs a real socket)."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
-                                           access_log=False, lifespan="off"))  # fmt: skip
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(60):
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    # Bound and listening before the server runs: a browser's first request waits in the
+    # socket's backlog, however long the server takes to start.
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
+                                           lifespan="off"))  # fmt: skip
+    task = asyncio.create_task(server.serve(sockets=[listening]))
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+        listening.close()
 
 
 @contextlib.asynccontextmanager
@@ -53,18 +53,8 @@ async def phone(address: str, **context: Any) -> AsyncIterator[tuple[Page, list[
             await browser.close()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 60) -> None:
-    async with asyncio.timeout(seconds):
-        while not await check():  # noqa: ASYNC110 - the mail server's thread sets no event
-            await asyncio.sleep(0.05)
-
-
 async def link_in_mail(mailbox: Mailbox, address: str) -> str:
-    async def arrived() -> bool:
-        return bool(mailbox.to(address))
-
-    await eventually(arrived)
-    message: Any = mailbox.to(address)[0]
+    message: Any = await mailbox.mail_to(address)
     body = message.get_body(("plain",)).get_content()
     [link] = re.findall(r"(https?://\S+/portal/activate#token=[A-Za-z0-9_-]+)", body)
     return link

@@ -32,6 +32,7 @@ from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import pending_count
 from smonth_shared.settings import kafka_settings
 from smonth_shared.topics import ensure_topics
+from tests import polling
 from tests.integration.notify.notify_support import Mailbox, free_port
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -95,11 +96,7 @@ async def _none_pending(pool: asyncpg.Pool) -> bool:
 async def eventually(check: Callable[[], Awaitable[Any]], seconds: float = 30) -> Any:
     """The first truthy answer of `check`, asked again and again: what it watches (a table, a
     topic) changes in other tasks and processes, which have no event to wait for."""
-    async with asyncio.timeout(seconds):
-        while True:
-            if found := await check():
-                return found
-            await asyncio.sleep(0.02)
+    return await polling.eventually(check, within=seconds, interval=0.02)
 
 
 @pytest.fixture

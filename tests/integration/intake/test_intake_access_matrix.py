@@ -4,7 +4,6 @@ A unit acts only for its own unit; staff (the office) submit nothing; a ministry
 admin act for any unit; tips are public; a tipster's contact is for the tip's province only.
 """
 
-import asyncio
 import re
 import uuid
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 
 from smonth_shared.auth import issue_token
 from tests.integration.notify.notify_support import Mailbox
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -79,14 +79,11 @@ async def identities(module_intake: Any, module_mailbox: Mailbox) -> dict[str, s
     assert answer.status_code == 200, answer.text
 
     # Refused once intake has read the withdrawal back from the access topic.
-    async with asyncio.timeout(60):
-        while True:
-            me = await intake.client.get(
-                "/v1/me", headers={"Authorization": f"Bearer {gone['access_token']}"}
-            )
-            if me.status_code == 401:
-                break
-            await asyncio.sleep(0.05)
+    async def refused() -> bool:
+        headers = {"Authorization": f"Bearer {gone['access_token']}"}
+        return (await intake.client.get("/v1/me", headers=headers)).status_code == 401
+
+    await eventually(refused, within=60, what="intake refuses the withdrawn account's token")
     for role, unit in (("client-own", "44"), ("client-other", "45")):
         tokens[role] = await client_token(intake, [unit])
     return tokens
@@ -98,11 +95,7 @@ async def signed_in(intake: Any, mailbox: Mailbox, email: str, role: str,
     answer = await intake.client.post("/v1/accounts", headers=intake.auth("admin"), json={
         "email": email, "name": "李辉", "role": role, "unit": unit})  # fmt: skip
     assert answer.status_code == 201, answer.text
-    async with asyncio.timeout(60):
-        while True:
-            if mailbox.to(email):
-                break
-            await asyncio.sleep(0.05)
+    await mailbox.mail_to(email)
     [mail] = mailbox.to(email)
     body = mail.get_body(("plain",))
     assert body is not None

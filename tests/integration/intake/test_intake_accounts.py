@@ -1,7 +1,6 @@
 """Accounts the office issues, sign-in, and ministry systems' credentials, on the real broker,
 PostgreSQL and a real SMTP server: the mail a person gets is the one they act on."""
 
-import asyncio
 import base64
 import logging
 import re
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import polling
 from tests.integration.notify.notify_support import Mailbox
 
 pytestmark = pytest.mark.integration
@@ -22,11 +22,7 @@ WITHDRAWAL_WITHIN = 60.0  # the documented bound; the access list acts in a seco
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], seconds: float = 30) -> Any:
-    async with asyncio.timeout(seconds):
-        while True:
-            if found := await check():
-                return found
-            await asyncio.sleep(0.05)
+    return await polling.eventually(check, within=seconds)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.integration.intake.browser_support import (
-    eventually,
     no_sideways_scroll,
     phone,
     serving,
@@ -57,11 +56,8 @@ async def an_active_account(
 
 
 async def _link(mailbox: Mailbox, email: str, nth: int = 0) -> str:
-    async def arrived() -> bool:
-        return len(mailbox.to(email)) > nth
-
-    await eventually(arrived)
-    body = mailbox.to(email)[nth].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    mail = await mailbox.mail_to(email, nth)
+    body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     [token] = re.findall(r"/portal/activate#token=([A-Za-z0-9_-]+)", body)
     return token
 

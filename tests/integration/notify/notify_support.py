@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
@@ -50,6 +51,8 @@ class Mailbox:
     raw: list[bytes] = field(default_factory=list)
     # A recipient the server is slow to accept (the next n times, this many seconds each).
     slow: dict[str, tuple[int, float]] = field(default_factory=dict)
+    # The SMTP server answers on a thread of its own: a test waits here for its next mail.
+    arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     def answer_slowly(self, recipient: str, *, times: int, seconds: float) -> None:
         self.slow[recipient] = (times, seconds)
@@ -65,10 +68,23 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        self.recipients.append(list(envelope.rcpt_tos))
-        self.raw.append(envelope.content)
+        with self.arrived:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+            self.recipients.append(list(envelope.rcpt_tos))
+            self.raw.append(envelope.content)
+            self.arrived.notify_all()
         return "250 Message accepted for delivery"
+
+    async def mail_to(self, address: str, nth: int = 0, *, within: float = 60.0) -> EmailMessage:
+        """The `nth` mail to `address`, once the server has taken it."""
+
+        def wait() -> EmailMessage:
+            with self.arrived:
+                if not self.arrived.wait_for(lambda: len(self.to(address)) > nth, within):
+                    raise AssertionError(f"no mail {nth + 1} to {address} within {within} s")
+                return self.to(address)[nth]
+
+        return await asyncio.to_thread(wait)
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]

@@ -15,6 +15,7 @@ from smonth_notify.scheduler import Scheduler
 from smonth_shared.auth import TokenVerifier, issue_token
 from smonth_shared.clock import SimulatedClock
 from smonth_shared.problems import install_problem_handlers
+from tests import polling
 from tests.integration.notify.notify_support import (
     CAMPAIGN,
     MAX_ATTEMPTS,
@@ -54,9 +55,7 @@ async def running(*schedulers: Scheduler) -> AsyncIterator[None]:
 
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 60.0) -> None:
     """Polls a condition on the database, which no event of this process can signal."""
-    async with asyncio.timeout(seconds):
-        while not await check():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+    await polling.eventually(check, within=seconds, interval=0.02)
 
 
 def statuses_are(

@@ -43,6 +43,7 @@ from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import new_producer
 from smonth_shared.settings import kafka_settings
 from smonth_shared.topics import ensure_topics
+from tests import polling
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MID_JUNE = datetime(2021, 6, 16, 10, 0, tzinfo=SHANGHAI)
@@ -129,12 +130,7 @@ class Reports:
     @staticmethod
     async def eventually(probe: Callable[[], Awaitable[T]], *, within: float = 30.0) -> T:
         """The first truthy answer of `probe`, polled for up to `within` seconds."""
-        deadline = asyncio.get_running_loop().time() + within
-        while not (result := await probe()):
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"still {result!r} after {within} s")
-            await asyncio.sleep(0.05)
-        return result
+        return await polling.eventually(probe, within=within)
 
     # --- the events the other services announce -----------------------------------------------
 
