@@ -20,7 +20,6 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiosmtpd.controller import Controller
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
@@ -33,7 +32,7 @@ from smonth_shared.outbox import pending_count
 from smonth_shared.settings import kafka_settings
 from smonth_shared.topics import ensure_topics
 from tests import polling
-from tests.integration.notify.notify_support import Mailbox, free_port
+from tests.integration.notify.notify_support import Mailbox
 
 SHANGHAI = timezone(timedelta(hours=8))
 DURING_THE_MONTH = datetime(2021, 6, 20, 10, 0, tzinfo=SHANGHAI)
@@ -280,26 +279,14 @@ def tap(contract_topics: KafkaAccess) -> Callable[[list[str]], TopicTap]:
     return lambda topics: TopicTap(contract_topics, topics)
 
 
-@contextlib.contextmanager
-def _smtp_server() -> Iterator[Mailbox]:
-    """A real SMTP server (aiosmtpd) on a free port, holding the mail intake sends."""
-    mailbox = Mailbox("127.0.0.1", free_port())
-    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
-    with _smtp_server() as mailbox:
+    with Mailbox.serving() as mailbox:
         yield mailbox
 
 
 @pytest.fixture(scope="module")
 def module_mailbox() -> Iterator[Mailbox]:
     """The mail server of `module_intake`."""
-    with _smtp_server() as mailbox:
+    with Mailbox.serving() as mailbox:
         yield mailbox

@@ -10,24 +10,18 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from smonth_notify.app import MIGRATIONS
 from smonth_notify.channels import EmailSender, Sender, SmsSender
 from smonth_notify.domain import Channel
 from smonth_shared.db import create_pool, migrate
-from tests.integration.notify.notify_support import CAMPAIGN, Mailbox, Notify, SmsGateway, free_port
+from tests.integration.notify.notify_support import CAMPAIGN, Mailbox, Notify, SmsGateway
 
 
 @pytest.fixture
 def smtp_server() -> Iterator[Mailbox]:
-    mailbox = Mailbox("127.0.0.1", free_port())
-    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
-    controller.start()
-    try:
+    with Mailbox.serving() as mailbox:
         yield mailbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 """What notify's integration tests share: the recording servers, the wiring, the events."""
 
 import asyncio
+import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
@@ -12,6 +14,7 @@ from typing import Any
 from uuid import uuid4
 
 import asyncpg
+from aiosmtpd.controller import Controller
 
 from smonth_notify import handlers, repository
 from smonth_notify.channels import EmailSender, Sender
@@ -88,6 +91,18 @@ class Mailbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
+
+    @classmethod
+    @contextlib.contextmanager
+    def serving(cls) -> Iterator["Mailbox"]:
+        """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, holding what it is sent."""
+        mailbox = cls("127.0.0.1", free_port())
+        controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+        controller.start()
+        try:
+            yield mailbox
+        finally:
+            controller.stop()
 
     def header(self, n: int, name: str) -> str:
         """A header as a mail client shows it (the parser of policy.default puts a space between

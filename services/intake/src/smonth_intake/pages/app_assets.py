@@ -3,16 +3,14 @@
 (fonts.py), its first cut made of what these pages can show: their templates and script, and the
 Chinese of every refusal the API they call can answer."""
 
-import asyncio
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import Response
 
 from smonth_intake import accounts, domain, filetypes, forms, handlers, models
-from smonth_intake.pages import assets, fonts, submissions
+from smonth_intake.pages import assets, submissions
 from smonth_shared import problems
 from smonth_shared.campaign import Campaign
 
@@ -23,35 +21,8 @@ FONT_HEADERS = {**HEADERS, "Cache-Control": "public, max-age=86400"}
 
 
 def router(campaign: Campaign) -> APIRouter:
-    static = APIRouter(prefix="/portal/app", include_in_schema=False)
-
-    @cache
-    def characters() -> str:
-        return _characters(campaign)
-
-    @static.get("/fonts.css")
-    async def font_faces() -> Response:
-        faces = await asyncio.to_thread(assets.font_face_rules, characters())
-        return Response(faces, media_type="text/css; charset=utf-8", headers=HEADERS)
-
-    @static.get("/font-page.woff")
-    async def page_font() -> Response:
-        content = await asyncio.to_thread(fonts.page_font, characters())
-        return Response(content, media_type="font/woff", headers=FONT_HEADERS)
-
-    @static.get("/font-text.woff")
-    async def text_font() -> Response:
-        content = await asyncio.to_thread(fonts.text_font)
-        return Response(content, media_type="font/woff", headers=FONT_HEADERS)
-
-    @static.get("/{name}")
-    async def asset(name: str) -> Response:
-        if name not in ASSETS:
-            return Response(status_code=404)
-        content = (PAGES / "static" / name).read_bytes()
-        return Response(content, media_type=ASSETS[name], headers=HEADERS)
-
-    return static
+    return assets.shipped("/portal/app", ASSETS, cache(lambda: _characters(campaign)),
+                          HEADERS, FONT_HEADERS)  # fmt: skip
 
 
 def _characters(campaign: Campaign) -> str:

@@ -2,6 +2,8 @@
 from another origin."""
 
 import asyncio
+from collections.abc import Callable
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -24,30 +26,39 @@ HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-ag
 
 
 def router(campaign: Campaign) -> APIRouter:
-    static = APIRouter(prefix="/pages/static")
-    characters = _page_characters(campaign)
-    faces = font_face_rules(characters)
+    return shipped("/pages/static", ASSETS, cache(lambda: _page_characters(campaign)),
+                   HEADERS, HEADERS)  # fmt: skip
+
+
+def shipped(
+    prefix: str, assets: dict[str, str], characters: Callable[[], str],
+    headers: dict[str, str], font_headers: dict[str, str],
+) -> APIRouter:  # fmt: skip
+    """The routes of a set of pages' files under `prefix`: their stylesheets and scripts, and
+    the typeface cut to `characters` (worked out at the first request for it, not at start-up)."""
+    static = APIRouter(prefix=prefix, include_in_schema=False)
 
     @static.get("/fonts.css")
     async def font_faces() -> Response:
-        return Response(faces, media_type="text/css; charset=utf-8", headers=HEADERS)
+        faces = await asyncio.to_thread(font_face_rules, characters())
+        return Response(faces, media_type="text/css; charset=utf-8", headers=headers)
 
     @static.get("/font-page.woff")
     async def page_font() -> Response:
-        content = await asyncio.to_thread(fonts.page_font, characters)
-        return Response(content, media_type="font/woff", headers=HEADERS)
+        content = await asyncio.to_thread(fonts.page_font, characters())
+        return Response(content, media_type="font/woff", headers=font_headers)
 
     @static.get("/font-text.woff")
     async def text_font() -> Response:
         content = await asyncio.to_thread(fonts.text_font)
-        return Response(content, media_type="font/woff", headers=HEADERS)
+        return Response(content, media_type="font/woff", headers=font_headers)
 
     @static.get("/{name}")
     async def asset(name: str) -> Response:
-        if name not in ASSETS:
+        if name not in assets:
             return Response(status_code=404)
         content = (PAGES / "static" / name).read_bytes()
-        return Response(content, media_type=ASSETS[name], headers=HEADERS)
+        return Response(content, media_type=assets[name], headers=headers)
 
     return static
 
