@@ -1,7 +1,8 @@
 """Fixtures shared by every test: the real Kafka and PostgreSQL, fresh databases, tokens.
 
 The servers are the project's own (started by `safety_month.infra` in the "test" profile, on
-ports apart from `safety-month up`), unless KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL name others.
+ports apart from `safety-month up`), unless KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL name others,
+or SMONTH_TEST_STACK=containers has testcontainers start them on a Docker engine (tests/stacks.py).
 """
 
 import asyncio
@@ -12,18 +13,27 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from safety_month.infra.stack import Endpoints, LocalStack
+from safety_month.infra.stack import Endpoints
 from smonth_shared.kafka import KafkaAccess
 from smonth_shared.topics import ensure_topics
+from tests.stacks import StackChoiceError, chosen_backend, require_docker, test_stack
 
 JWT_SECRET = "test-secret-0123456789abcdef0123456789"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A backend this machine cannot run stops the session before the first test, not at it."""
+    try:
+        if chosen_backend() == "containers":
+            require_docker()
+    except StackChoiceError as error:
+        raise pytest.UsageError(str(error)) from error
+
+
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Endpoints]:
-    """Stops at the end only what this session started: a concurrent session keeps its servers."""
-    with LocalStack("test", log=lambda line: None) as stack:
-        yield stack.start()
+    with test_stack() as endpoints:
+        yield endpoints
 
 
 @pytest.fixture(scope="session")
