@@ -106,10 +106,11 @@ def containers_of(manifests: list[Manifest], service: str) -> Iterator[tuple[str
         yield "init", container
     for container in pod["containers"]:
         yield "main", container
-    job = one(manifests, "Job", "smonth-migrate")["spec"]["template"]["spec"]
-    for container in job["containers"]:
-        if container["name"] == service:
-            yield "migrate", container
+    for role, job_name in (("migrate", "smonth-migrate"), ("replay", "smonth-reports-replay")):
+        job = one(manifests, "Job", job_name)["spec"]["template"]["spec"]
+        for container in job["containers"]:
+            if container["name"] == service:
+                yield role, container
 
 
 def service_container(manifests: list[Manifest], service: str) -> Manifest:
@@ -293,20 +294,32 @@ def test_migrations_run_in_a_job_and_every_pod_waits_for_them_with_the_same_sett
     service: str, build_name: str, rendered: dict[str, list[Manifest]]
 ) -> None:
     containers = dict(containers_of(rendered[build_name], service))
-    assert set(containers) == {"init", "main", "migrate"}
+    replays = {"replay"} if service == "reports" else set()
+    assert set(containers) == {"init", "main", "migrate"} | replays
     module = f"smonth_{service}"
     assert containers["migrate"]["command"] == ["python", "-m", module, "migrate"]
+    if replays:
+        assert containers["replay"]["command"] == ["python", "-m", module, "replay"]
     assert containers["init"]["command"][:4] == ["python", "-m", module, "await-migrations"]
     assert containers["main"]["command"] == ["python", "-m", module, "serve"]
     images = {container["image"] for container in containers.values()}
     assert len(images) == 1, images
     assert re.search(rf"safety-month/{service}(:|$)", images.pop())
-    for role in ("init", "migrate"):
+    for role in ("init", "migrate", *replays):
         for key in ("env", "envFrom"):
             assert containers[role][key] == containers["main"][key], f"{role}: {key}"
         main_mounts = {m["mountPath"] for m in containers["main"].get("volumeMounts", [])}
         for mount in containers[role].get("volumeMounts", []):
             assert mount["mountPath"] in main_mounts
+
+
+@pytest.mark.parametrize("build_name", BUILDS)
+def test_the_replay_of_reports_waits_suspended_until_an_operator_starts_it(
+    build_name: str, rendered: dict[str, list[Manifest]]
+) -> None:
+    job = one(rendered[build_name], "Job", "smonth-reports-replay")
+    assert job["spec"]["suspend"] is True
+    assert "ttlSecondsAfterFinished" not in job["spec"]  # applying again never re-runs it
 
 
 @pytest.mark.parametrize("build_name", BUILDS)

@@ -42,7 +42,9 @@ async def ensure_topics(kafka: KafkaAccess, topics: tuple[Topic, ...] = EVERY_TO
 
 
 def topic_configs(topic: Topic) -> dict[str, str]:
-    configs = {"cleanup.policy": "compact"} if topic.compacted else {}
+    # Every event is kept: reports' replay rebuilds the read model from the topics' beginning, and
+    # a broker's default retention (a week) would leave a rebuilt summary without the first weeks.
+    configs = {"cleanup.policy": "compact"} if topic.compacted else {"retention.ms": "-1"}
     if topic.broker_timestamps:
         configs["message.timestamp.type"] = "LogAppendTime"
     return configs
