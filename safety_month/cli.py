@@ -285,13 +285,19 @@ def deadletters_list(
     if not letters:
         typer.echo("no dead letters" + (" match" if filters != deadletters.Filters() else ""))
         return
-    table = Table("id", "time (Beijing)", "topic", "type", "source", "error", "re-driven")
+    table = Table()
+    for column in ("id", "time (Beijing)", "topic", "type", "source", "error", "re-driven"):
+        # The error takes the room a terminal has; a topic's or a type's name folds, never cut.
+        table.add_column(column, overflow="fold", min_width=30 if column == "error" else None)
     for letter in letters:
         table.add_row(letter.id, f"{letter.time.astimezone(deadletters.OFFICE_TZ):%Y-%m-%d %H:%M:%S}",
                       letter.original_topic, letter.event_type, letter.source, letter.error,
                       f"{letter.redriven_at.astimezone(deadletters.OFFICE_TZ):%Y-%m-%d %H:%M}"
                       if letter.redriven_at else "")  # fmt: skip
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # a file or a pipe: one line per letter, however long
+        console.width = 240
+    console.print(table)
     typer.echo(f"{len(letters)} dead letter(s)")
 
 
