@@ -307,7 +307,8 @@ def deadletters_redrive(
         metavar="ID...", help="The letters' ids, as `deadletters list` shows them (partition/offset)."
     )] = None,
     all_matching: Annotated[bool, typer.Option(
-        help="Every letter not re-driven yet that --since, --type and --source match."
+        help="Every letter that --since, --type and --source match, but those re-driven "
+        "before and ministry systems' (their token is not kept)."
     )] = False,
     since: Since = None, event_type: EventType = None, source: Source = None,
 ) -> None:  # fmt: skip
@@ -328,7 +329,7 @@ def deadletters_redrive(
     )
     try:
         chosen = (deadletters.chosen(letters, ids) if ids
-                  else [letter for letter in letters if letter.redriven_at is None])  # fmt: skip
+                  else [letter for letter in letters if letter.redrivable])  # fmt: skip
     except deadletters.UnknownLetters as unknown:
         raise typer.BadParameter(str(unknown), param_hint="ID...") from None
     try:

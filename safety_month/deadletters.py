@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from smonth_shared.db import connect, migrate
-from smonth_shared.events import DEADLETTER
+from smonth_shared.events import DEADLETTER, INBOUND
 from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import new_producer
 
@@ -50,6 +50,11 @@ class Letter:
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...]
     redriven_at: datetime | None = None
+
+    @property
+    def redrivable(self) -> bool:
+        """Not re-driven yet, nor a ministry system's (see `redrive`)."""
+        return self.redriven_at is None and self.original_topic != INBOUND.name
 
     def original_headers(self) -> list[tuple[str, bytes]]:
         return [(name, value) for name, value in self.headers if name not in REFUSAL_HEADERS]
@@ -87,12 +92,21 @@ async def list_letters(
 
 async def redrive(kafka: KafkaAccess, database_url: str, letters: Sequence[Letter]) -> list[Letter]:
     """Sends each letter's original record back to its topic and marks it; refuses the whole
-    lot, sending nothing, when one was re-driven before. Returns the letters sent."""
+    lot, sending nothing, when one was re-driven before or came from a ministry system.
+    Returns the letters sent."""
     if done := [letter for letter in letters if letter.redriven_at is not None]:
         raise RedriveRefused("; ".join(
             f"{letter.id} was re-driven already, at {letter.redriven_at:%Y-%m-%d %H:%M:%S%z}"
             for letter in done
         ) + " — a letter is re-driven once")  # fmt: skip
+    if inbound := [letter.id for letter in letters if letter.original_topic == INBOUND.name]:
+        # The dead letters never keep a sender's credential, without which intake refuses the
+        # record again: re-driving it would only use up its one redrive.
+        raise RedriveRefused(
+            f"{', '.join(inbound)} came from a ministry system on {INBOUND.name}, and its access "
+            "token is not kept with the dead letter: ask the system (the envelope's source) to "
+            "send it again with a token"
+        )
     conn = await connect(database_url, OPS_SCHEMA)
     producer = new_producer(kafka)
     await producer.start()

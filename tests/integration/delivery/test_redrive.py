@@ -15,7 +15,7 @@ from safety_month.cli import app
 from safety_month.infra.stack import DATABASE_ENV, KAFKA_ENV, kafka_env
 from smonth_shared.consumer import DeadLetters, EventProcessor, PoisonEvent, Record
 from smonth_shared.db import Connection
-from smonth_shared.events import Envelope
+from smonth_shared.events import INBOUND, Envelope
 from smonth_shared.kafka import KafkaAccess
 from tests.integration.delivery.delivery_kit import case_event, end_offsets, read_topic
 
@@ -115,3 +115,22 @@ async def test_an_id_that_names_no_letter_is_refused_naming_the_argument(
 
     assert refused.exit_code == 2
     assert "Invalid value for ID...: no dead letter 0/999999999" in refused.output
+
+
+async def test_a_ministry_systems_letter_is_not_redriven_as_its_token_is_not_kept(
+    producer: AIOKafkaProducer, operator_env: None
+) -> None:
+    started = datetime.now(UTC) - timedelta(seconds=5)
+    event = case_event("61", "sent by a ministry system")
+    error = f"case.reported refused: subject: the system is not registered for 61 ({event.id})"
+    await DeadLetters(producer, source="intake").send(
+        Record(INBOUND.name, 0, 0, b"61", event.to_bytes(), (("authorization", b"Bearer t"),)),
+        error,
+    )  # fmt: skip
+    [letter] = [letter for letter in await letters_from(INBOUND.name, started)
+                if letter["error"] == error]  # fmt: skip
+
+    refused = await safety_month("deadletters", "redrive", str(letter["id"]))
+
+    assert refused.exit_code == 1
+    assert "its access token is not kept with the dead letter" in " ".join(refused.stderr.split())
