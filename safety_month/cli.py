@@ -1,6 +1,9 @@
 """`safety-month`: the operator's one entry point (CONTRACT.md, "Command line")."""
 
+import asyncio
+import json
 import os
+import re
 import signal
 import threading
 import time
@@ -10,11 +13,13 @@ from typing import Annotated
 
 import typer
 
+from safety_month import deadletters
 from safety_month.infra import run_dir
-from safety_month.infra.stack import LocalStack
+from safety_month.infra.stack import Endpoints, LocalStack
 from safety_month.local_secrets import local_secrets
 from safety_month.supervisor import ServiceFailed, Supervisor
 from smonth_shared.auth import ROLES, issue_token
+from smonth_shared.events import SERVICES
 
 app = typer.Typer(
     help="safety-month: the national Safety Production Month platform.", no_args_is_help=True
@@ -23,6 +28,10 @@ infra_app = typer.Typer(help="The local Kafka broker and PostgreSQL server (no D
 app.add_typer(infra_app, name="infra")
 systems_app = typer.Typer(help="Ministry systems' client credentials (OAuth2 client credentials).")
 app.add_typer(systems_app, name="systems")
+deadletters_app = typer.Typer(
+    help="Messages a service could not process (smonth.deadletter.v1): list them, re-drive them."
+)
+app.add_typer(deadletters_app, name="deadletters")
 
 
 def service_env(
@@ -216,6 +225,121 @@ def systems_register(
     typer.echo("The secret is shown this once: give it to the system's operator now. It gets "
                "tokens by POST /v1/oauth/token (HTTP Basic, grant_type=client_credentials).",
                err=True)  # fmt: skip
+
+
+Since = Annotated[str | None, typer.Option(
+    help="Only letters dead-lettered at or after this ISO 8601 date or time, e.g. 2021-06-16 or "
+    "2021-06-16T09:30:00+08:00 (without an offset: Beijing time)."
+)]  # fmt: skip
+EventType = Annotated[str | None, typer.Option(
+    "--type", help="Only letters of this event type, e.g. progress.reported."
+)]  # fmt: skip
+Source = Annotated[str | None, typer.Option(
+    help=f"Only letters this service refused: {', '.join(SERVICES)}."
+)]  # fmt: skip
+LETTER_ID = re.compile(r"\d+/\d+")
+
+
+def letter_filters(
+    since: str | None, event_type: str | None, source: str | None
+) -> deadletters.Filters:
+    if source is not None and source not in SERVICES:
+        raise typer.BadParameter(f"'{source}' is not a service; choose one of {', '.join(SERVICES)}",
+                                 param_hint="--source")  # fmt: skip
+    try:
+        instant = None if since is None else datetime.fromisoformat(since)
+    except ValueError:
+        raise typer.BadParameter(f"'{since}' is not an ISO 8601 date or time, e.g. 2021-06-16 or "
+                                 "2021-06-16T09:30:00+08:00", param_hint="--since") from None  # fmt: skip
+    if instant is not None and instant.tzinfo is None:
+        instant = instant.replace(tzinfo=deadletters.OFFICE_TZ)
+    return deadletters.Filters(since=instant, event_type=event_type, source=source)
+
+
+def operator_endpoints() -> Endpoints:
+    """The broker as the operator's principal (a super user: it reads the dead letters and
+    writes every topic), the database as the environment or the local stack gives them."""
+    return LocalStack("dev", log=lambda line: typer.echo(line, err=True)).start()
+
+
+@deadletters_app.command("list")
+def deadletters_list(
+    since: Since = None, event_type: EventType = None, source: Source = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
+) -> None:  # fmt: skip
+    """Each dead letter: its id, when, its topic and type, who refused it and why, whether it
+    was re-driven."""
+    from rich.console import Console
+    from rich.table import Table
+
+    filters = letter_filters(since, event_type, source)
+    endpoints = operator_endpoints()
+    letters = asyncio.run(
+        deadletters.list_letters(endpoints.kafka, endpoints.database_url, filters)
+    )
+    if as_json:
+        typer.echo(
+            json.dumps([letter.as_json() for letter in letters], ensure_ascii=False, indent=2)
+        )
+        return
+    if not letters:
+        typer.echo("no dead letters" + (" match" if filters != deadletters.Filters() else ""))
+        return
+    table = Table()
+    for column in ("id", "time (Beijing)", "topic", "type", "source", "error", "re-driven"):
+        # The error takes the room a terminal has; a topic's or a type's name folds, never cut.
+        table.add_column(column, overflow="fold", min_width=30 if column == "error" else None)
+    for letter in letters:
+        table.add_row(letter.id, f"{letter.time.astimezone(deadletters.OFFICE_TZ):%Y-%m-%d %H:%M:%S}",
+                      letter.original_topic, letter.event_type, letter.source, letter.error,
+                      f"{letter.redriven_at.astimezone(deadletters.OFFICE_TZ):%Y-%m-%d %H:%M}"
+                      if letter.redriven_at else "")  # fmt: skip
+    console = Console()
+    if not console.is_terminal:  # a file or a pipe: one line per letter, however long
+        console.width = 240
+    console.print(table)
+    typer.echo(f"{len(letters)} dead letter(s)")
+
+
+@deadletters_app.command("redrive")
+def deadletters_redrive(
+    ids: Annotated[list[str] | None, typer.Argument(
+        metavar="ID...", help="The letters' ids, as `deadletters list` shows them (partition/offset)."
+    )] = None,
+    all_matching: Annotated[bool, typer.Option(
+        help="Every letter that --since, --type and --source match, but those re-driven "
+        "before and ministry systems' (their token is not kept)."
+    )] = False,
+    since: Since = None, event_type: EventType = None, source: Source = None,
+) -> None:  # fmt: skip
+    """Send each letter's original message back to its topic, once (fix the cause first)."""
+    if bool(ids) == all_matching:
+        raise typer.BadParameter("give the letters' ids, or --all-matching, and not both",
+                                 param_hint="ID...")  # fmt: skip
+    if malformed := [letter_id for letter_id in ids or () if not LETTER_ID.fullmatch(letter_id)]:
+        raise typer.BadParameter(f"{', '.join(malformed)}: a letter's id is partition/offset, "
+                                 "e.g. 0/42", param_hint="ID...")  # fmt: skip
+    if ids and (since or event_type or source):
+        raise typer.BadParameter("--since, --type and --source choose letters only with "
+                                 "--all-matching", param_hint="ID...")  # fmt: skip
+    filters = letter_filters(since, event_type, source)
+    endpoints = operator_endpoints()
+    letters = asyncio.run(
+        deadletters.list_letters(endpoints.kafka, endpoints.database_url, filters)
+    )
+    try:
+        chosen = (deadletters.chosen(letters, ids) if ids
+                  else [letter for letter in letters if letter.redrivable])  # fmt: skip
+    except deadletters.UnknownLetters as unknown:
+        raise typer.BadParameter(str(unknown), param_hint="ID...") from None
+    try:
+        sent = asyncio.run(deadletters.redrive(endpoints.kafka, endpoints.database_url, chosen))
+    except deadletters.RedriveRefused as refusal:
+        typer.echo(f"error: nothing re-driven: {refusal}", err=True)
+        raise typer.Exit(1) from None
+    for letter in sent:
+        typer.echo(f"re-driven {letter.id}: {letter.event_type} back to {letter.original_topic}")
+    typer.echo(f"{len(sent)} letter(s) re-driven")
 
 
 @infra_app.command("start")

@@ -22,12 +22,12 @@ from safety_month.supervisor import Supervisor
 from tests import polling
 from tests.journey.journey_kit import caught_up
 from tests.journey.otlp_receiver import OtlpReceiver, otlp_receiver
+from tests.promql import PROMETHEUS_OWN, exported, named_series
 
 pytestmark = [pytest.mark.integration, pytest.mark.journey]
 
 ALERTS = Path(__file__).parents[2] / "deploy/prometheus/alerts.yml"
 T = TypeVar("T")
-PROMETHEUS_OWN = {"up"}  # series Prometheus makes itself for each scrape
 
 TIP = {"province": "44", "industry": "mining", "category": "major_hazard",
        "description": "井下通风设施长期停用，存在重大隐患"}  # fmt: skip
@@ -115,15 +115,6 @@ def test_every_span_is_exported_with_its_services_name(
     assert {span.service for span in receiver.spans} == {"intake", "reports"}
 
 
-def exported(text: str) -> set[str]:
-    """The series names a /metrics page offers, those of families without samples yet too."""
-    names = set()
-    for name, kind in re.findall(r"^# TYPE (\S+) (\S+)$", text, flags=re.MULTILINE):
-        suffixes = {"histogram": ("_bucket", "_count", "_sum"), "summary": ("_count", "_sum")}
-        names |= {name, *(name + suffix for suffix in suffixes.get(kind, ()))}
-    return names
-
-
 def metrics_of(services: Supervisor, service: str) -> str:
     answer = httpx.get(f"{services.url(service)}/metrics", timeout=10)
     assert answer.status_code == 200
@@ -144,8 +135,7 @@ def test_every_metric_an_alert_names_is_exported_by_each_running_service(
 ) -> None:
     rules = [rule for group in yaml.safe_load(ALERTS.read_text(encoding="utf-8"))["groups"]
              for rule in group["rules"]]  # fmt: skip
-    named = {rule["alert"]: set(re.findall(r"\b(smonth_\w+|up)\b", rule["expr"]))
-             for rule in rules}  # fmt: skip
+    named = {rule["alert"]: named_series(rule["expr"]) for rule in rules}
     assert all(named.values()), named
 
     for service in ("intake", "reports"):

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.promql import balanced
+
 ROOT = Path(__file__).parents[2]
 ALERTS = ROOT / "deploy/prometheus/alerts.yml"
 PROMETHEUS = ROOT / "deploy/prometheus/prometheus.yml"
@@ -16,24 +18,12 @@ PROMETHEUS = ROOT / "deploy/prometheus/prometheus.yml"
 RULE_KEYS = {"alert", "expr", "for", "keep_firing_for", "labels", "annotations"}
 DURATION = re.compile(r"(\d+(ms|s|m|h|d|w|y))+")
 TEMPLATE = re.compile(r"\{\{(.*?)\}\}")
-PAIRS = {")": "(", "]": "[", "}": "{"}
 
 
 def rules() -> list[dict[str, Any]]:
     document = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
     assert set(document) == {"groups"}
     return [rule for group in document["groups"] for rule in group["rules"]]
-
-
-def balanced(expr: str) -> bool:
-    """Brackets of every kind closed in order, outside the quoted label values."""
-    stack: list[str] = []
-    for char in re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr):
-        if char in "([{":
-            stack.append(char)
-        elif char in PAIRS and (not stack or stack.pop() != PAIRS[char]):
-            return False
-    return not stack
 
 
 def test_every_group_has_a_unique_name_and_rules() -> None:

@@ -60,10 +60,14 @@ async def connect(dsn: str, schema: str) -> asyncpg.Connection:
     return await asyncpg.connect(dsn, server_settings={"search_path": schema})
 
 
-def migration_files(service_migrations: Traversable) -> list[tuple[str, str]]:
-    """(name, sql) in the order to apply: the shared delivery tables first, then the service's."""
+def migration_files(
+    service_migrations: Traversable, *, delivery_tables: bool = True
+) -> list[tuple[str, str]]:
+    """(name, sql) in the order to apply: the shared delivery tables first (unless a schema that
+    neither consumes nor publishes, as the operator's own, goes without), then the service's."""
     found: list[tuple[str, str]] = []
-    for prefix, folder in (("shared/", SHARED_MIGRATIONS), ("", service_migrations)):
+    folders = [("shared/", SHARED_MIGRATIONS)] if delivery_tables else []
+    for prefix, folder in (*folders, ("", service_migrations)):
         sql_files = sorted(
             (item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda f: f.name
         )
@@ -71,10 +75,12 @@ def migration_files(service_migrations: Traversable) -> list[tuple[str, str]]:
     return found
 
 
-async def migrate(dsn: str, schema: str, service_migrations: Traversable) -> list[str]:
+async def migrate(
+    dsn: str, schema: str, service_migrations: Traversable, *, delivery_tables: bool = True
+) -> list[str]:
     """Apply what is missing; returns the names applied this time (empty when up to date)."""
     _check_identifier(schema)
-    migrations = migration_files(service_migrations)
+    migrations = migration_files(service_migrations, delivery_tables=delivery_tables)
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():

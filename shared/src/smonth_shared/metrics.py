@@ -3,7 +3,7 @@ requests' own are in smonth_shared.measure). Dead letters and inbox duplicates a
 they happen; the outbox's backlog, the consumers' lag and readiness are read at each scrape."""
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
@@ -39,6 +39,18 @@ CONSUMER_LAG = Gauge(
 READY = Gauge("smonth_ready", "1 while every check of the service's /readyz passes", ["service"])
 
 SCRAPE_STEP_SECONDS = 2.0
+
+# A service's own reading of its database at a scrape (notify's reminders by status).
+Reading = Callable[[asyncpg.Pool], Awaitable[None]]
+
+
+async def read_at_scrape(reading: Reading, pool: asyncpg.Pool) -> None:
+    """Its gauges as the database has them now; left as last read when the database is away."""
+    try:
+        async with asyncio.timeout(SCRAPE_STEP_SECONDS):
+            await reading(pool)
+    except (*TRANSIENT_ERRORS, TimeoutError):
+        return
 
 
 async def observe_outbox(pool: asyncpg.Pool, service: str) -> None:

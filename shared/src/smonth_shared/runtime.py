@@ -43,7 +43,14 @@ from smonth_shared.consumer import (
 from smonth_shared.db import create_pool, pending_migrations
 from smonth_shared.events import Envelope
 from smonth_shared.measure import MeasuredRequests
-from smonth_shared.metrics import READY, SCRAPE_STEP_SECONDS, observe_lag, observe_outbox
+from smonth_shared.metrics import (
+    READY,
+    SCRAPE_STEP_SECONDS,
+    Reading,
+    observe_lag,
+    observe_outbox,
+    read_at_scrape,
+)
 from smonth_shared.openapi import document
 from smonth_shared.outbox import TRANSIENT_ERRORS, Outbox, OutboxRelay, new_producer
 from smonth_shared.problems import install_problem_handlers, refuse_unknown_query_parameters
@@ -91,6 +98,7 @@ class Runtime:
         self._dead_letters: DeadLetters | None = None
         self._processors: list[EventProcessor] = []
         self._jobs: list[tuple[str, BackgroundJob]] = []
+        self._readings: list[Reading] = []
         self._consumed_topics: set[str] = set()
         self._offset_commits: list[OffsetCommits] = []
         self._consumers: dict[str, AIOKafkaConsumer] = {}  # by group, once it has fetched
@@ -155,6 +163,10 @@ class Runtime:
         """A job that runs for the life of the service (restarted with back-off if it fails)."""
         self._jobs.append((name, job))
 
+    def observe_at_scrape(self, reading: Reading) -> None:
+        """A gauge of the service's own, set from its database at each scrape of /metrics."""
+        self._readings.append(reading)
+
     def _require_dead_letters(self) -> DeadLetters:
         if self._dead_letters is None:
             raise RuntimeError("dead letters are not ready before the broker starts")
@@ -217,6 +229,8 @@ class Runtime:
         READY.labels(self.name).set(all(value == "ok" for value in checks.values()))
         if checks.get("database") == "ok":
             await observe_outbox(self.pool, self.name)
+            for reading in self._readings:
+                await read_at_scrape(reading, self.pool)
         try:
             async with asyncio.timeout(SCRAPE_STEP_SECONDS):
                 await observe_lag(self._consumers)

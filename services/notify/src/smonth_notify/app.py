@@ -11,6 +11,7 @@ from smonth_notify.channels import EmailSender, Sender, SmsSender
 from smonth_notify.config import NotifySettings
 from smonth_notify.domain import Channel, Planner
 from smonth_notify.handlers import Delivery
+from smonth_notify.metrics import observe_reminders
 from smonth_notify.scheduler import Scheduler
 from smonth_shared.backoff import Backoff
 from smonth_shared.campaign import load_campaign
@@ -47,6 +48,7 @@ def build(settings: NotifySettings) -> FastAPI:
             await scheduler.run()
 
     runtime.background("reminder-scheduler", schedule)
+    runtime.observe_at_scrape(observe_reminders)
     return runtime.http_app(
         title="safety-month notify",
         description="Reminds liaisons of what their unit still owes, on working days, once.",

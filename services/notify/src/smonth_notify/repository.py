@@ -220,3 +220,8 @@ async def reminders(
         " AND ($3::text IS NULL OR status = $3) ORDER BY send_at, unit, reason, occasion, channel",
         campaign, unit, status,
     )  # fmt: skip
+
+
+async def count_by_status(conn: Executor) -> dict[str, int]:
+    rows = await conn.fetch("SELECT status, count(*) AS n FROM reminders GROUP BY status")
+    return {row["status"]: row["n"] for row in rows}
