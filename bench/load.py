@@ -207,6 +207,10 @@ async def closed_loop(
     return outcome
 
 
+# Between two steps of a bisection: the queues the last step left (the server's, the relay's) drain.
+DRAIN_SECONDS = 0.5
+
+
 async def highest_rate_within(
     pool: ConnectionPool, request: Request, *, p99_limit: float, step_seconds: float,
     probes: int,
@@ -218,6 +222,9 @@ async def highest_rate_within(
     steps = [{"rate": 0.0, "closed_loop_capacity": capacity.achieved,
               "closed_loop_p99": capacity.percentile(0.99)}]  # fmt: skip
     best = 0.0
+    await asyncio.sleep(
+        DRAIN_SECONDS
+    )  # the closed loop's backlog (a relay's, say) is not the step's
     first = await open_loop(pool, request, rate=low, seconds=step_seconds)
     steps.append(_step(first))
     if _within(first, p99_limit):
@@ -226,7 +233,7 @@ async def highest_rate_within(
         low, high = low / 3, low
     for _ in range(probes):
         rate = (low + high) / 2
-        await asyncio.sleep(0.5)  # let the queues drain between steps
+        await asyncio.sleep(DRAIN_SECONDS)
         outcome = await open_loop(pool, request, rate=rate, seconds=step_seconds)
         steps.append(_step(outcome))
         if _within(outcome, p99_limit):

@@ -28,7 +28,12 @@ from smonth_shared.db import DATABASE_OUTAGES, Connection
 from smonth_shared.events import DEADLETTER, Envelope
 from smonth_shared.metrics import DEAD_LETTERS, INBOX_DUPLICATES
 from smonth_shared.outbox import TRANSIENT_ERRORS
-from smonth_shared.telemetry import context_from_headers, decode_kafka_headers, tracer
+from smonth_shared.telemetry import (
+    context_from_headers,
+    decode_kafka_headers,
+    records_spans,
+    tracer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -243,9 +248,10 @@ class EventProcessor:
         if not run:
             return
         # A batch of one continues its event's trace, as a single event's span does; a larger
-        # batch belongs to no one trace and links to each of its events' instead.
+        # batch belongs to no one trace and links to each of its events' instead (links that
+        # nothing records are not worth reading every record's headers for).
         parent = _context_of(run[0][0]) if len(run) == 1 else None
-        links = [] if parent is not None else [
+        links = [] if parent is not None or not records_spans() else [
             Link(context) for record, _ in run[:MAX_LINKS]
             if (context := get_current_span(_context_of(record)).get_span_context()).is_valid
         ]  # fmt: skip

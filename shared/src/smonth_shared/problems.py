@@ -177,8 +177,11 @@ def _query_names(app: FastAPI, route: APIRoute, method: str) -> frozenset[str] |
 async def refuse_unknown_query_parameters(request: Request) -> None:
     """422 for a query parameter the operation does not take: `?stauts=failed` would otherwise
     be ignored and answer every reminder, and the caller would never learn of the typo."""
+    # The raw query string first: most requests have none, and `request.url` parses the whole URL.
+    if not request.scope.get("query_string"):
+        return
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not route.include_in_schema or not request.url.query:
+    if not isinstance(route, APIRoute) or not route.include_in_schema:
         return
     known = _query_names(request.app, route, request.method)
     if known is None:
@@ -194,15 +197,18 @@ async def refuse_unknown_query_parameters(request: Request) -> None:
         ])  # fmt: skip
 
 
+def problem_response(problem: Problem, path: str) -> JSONResponse:
+    """The problem document answering a request for `path`."""
+    return JSONResponse(
+        problem.body(path), status_code=problem.status, media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )  # fmt: skip
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, problem: Problem) -> JSONResponse:
-        return JSONResponse(
-            problem.body(request.url.path),
-            status_code=problem.status,
-            media_type=PROBLEM_JSON,
-            headers=problem.headers,
-        )
+        return problem_response(problem, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

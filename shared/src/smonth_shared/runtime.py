@@ -23,6 +23,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from starlette.middleware import Middleware
 
 from smonth_shared.access_feed import AccessFeed
 from smonth_shared.asyncapi import asyncapi_document
@@ -186,14 +187,19 @@ class Runtime:
         return checks
 
     def http_app(
-        self, *, title: str, routers: Sequence[APIRouter] = (), description: str = ""
-    ) -> FastAPI:
+        self, *, title: str, routers: Sequence[APIRouter] = (), description: str = "",
+        measured: Sequence[Middleware] = (),
+    ) -> FastAPI:  # fmt: skip
+        """`measured`: ASGI middleware whose requests are counted, timed and traced as the
+        others (inside the measuring, outermost first)."""
         app = FastAPI(
             title=title, description=description, lifespan=self._lifespan, version="1",
             telemetry=NO_NATIVE_TELEMETRY,
             dependencies=[Depends(refuse_unknown_query_parameters)],
         )  # fmt: skip
         install_problem_handlers(app)
+        for middleware in reversed(measured):
+            app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
         app.add_middleware(MeasuredRequests, service=self.name)
         for router in routers:
             app.include_router(router)

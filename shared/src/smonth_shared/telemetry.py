@@ -95,9 +95,17 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
 
 
+_records_spans = False
+
+
 def records_spans() -> bool:
-    """Whether this process's spans are taken by anything (setup_tracing installed a provider)."""
-    return isinstance(trace.get_tracer_provider(), TracerProvider)
+    """Whether this process's spans are taken by anything (setup_tracing installed a provider).
+    Asked at every request and every event sent: once true it stays so (OpenTelemetry sets the
+    process's provider once), and the look-up (an environment read and an ABC check) is spared."""
+    global _records_spans
+    if not _records_spans:
+        _records_spans = isinstance(trace.get_tracer_provider(), TracerProvider)
+    return _records_spans
 
 
 def current_trace_headers(context: Context | None = None) -> dict[str, str]:

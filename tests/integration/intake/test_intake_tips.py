@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 pytestmark = pytest.mark.integration
 
@@ -243,3 +244,34 @@ async def test_tips_written_together_each_continue_the_trace_of_their_own_reques
     assert {
         a.json()["tip_id"]: trace for a, trace in zip(answers, traces, strict=True)
     } == continued
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"province": "44"}', b"{not json", b"[]", b"",
+     json.dumps({**TIP, "category": "rumour"}).encode(), json.dumps({**TIP, "x": 1}).encode()],
+    ids=["missing fields", "invalid json", "not an object", "empty", "bad value", "extra field"],
+)  # fmt: skip
+async def test_a_refused_tip_gets_the_same_answer_with_or_without_an_idempotency_key(
+    intake: Any, body: bytes
+) -> None:
+    # Without a key the tip takes the keyless path (smonth_intake.keyless_tips), with one the
+    # FastAPI route: a body it refuses must be refused alike.
+    plain = {"content-type": "application/json"}
+    keyless = await intake.client.post("/v1/tips", content=body, headers=plain)
+    keyed = await intake.client.post(
+        "/v1/tips", content=body, headers={**plain, "Idempotency-Key": "refused-1"}
+    )
+
+    assert keyless.status_code == keyed.status_code == 422
+    assert keyless.headers["content-type"] == keyed.headers["content-type"]
+    assert keyless.json() == keyed.json()
+    assert await intake.rows("SELECT * FROM tips") == []
+
+
+async def test_a_keyless_tip_is_counted_under_its_route(intake: Any) -> None:
+    labels = {"service": "intake", "method": "POST", "route": "/v1/tips", "status": "202"}
+    before = REGISTRY.get_sample_value("smonth_http_requests_total", labels) or 0.0
+
+    assert (await tip(intake)).status_code == 202
+    assert REGISTRY.get_sample_value("smonth_http_requests_total", labels) == before + 1

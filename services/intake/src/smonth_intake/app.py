@@ -8,6 +8,7 @@ from importlib.resources import files
 
 import asyncpg
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from smonth_intake import (
     account_pages,
@@ -22,6 +23,7 @@ from smonth_intake import (
 from smonth_intake.account_mail import AccountMail
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
+from smonth_intake.keyless_tips import KeylessTips, tip_route
 from smonth_intake.tipline import Tipline
 from smonth_shared.campaign import Campaign, load_campaign
 from smonth_shared.events import (
@@ -75,16 +77,19 @@ def build(settings: IntakeSettings) -> FastAPI:
         admit=subscribers.authenticated(runtime.verifier),
     )  # fmt: skip
     tipline = Tipline(runtime, deps, per_minute=settings.tip_rate_per_minute)
+    resources = api.router(runtime, settings, deps, BlobStore(settings.blob_dir), tipline)
     app = runtime.http_app(
         title="safety-month intake",
         description="Every submission the campaign notice asks for, and tips from the public.",
         routers=[
-            *api.router(runtime, settings, deps, BlobStore(settings.blob_dir), tipline),
+            *resources,
             accounts_api.router(runtime, issuer),
             account_pages.router(),
             pages.router(settings, campaign, tipline),
         ],
-    )
+        measured=[Middleware(KeylessTips, tipline=tipline, route=tip_route(resources),
+                             limit=forms.JSON_LIMIT)],
+    )  # fmt: skip
     uploads = {"/v1/materials": forms.upload_limit(settings.max_upload_bytes),
                "/v1/summary-reports": forms.upload_limit(settings.max_summary_bytes)}  # fmt: skip
     app.add_middleware(forms.DeclaredLength, limits=uploads, default=forms.JSON_LIMIT)
