@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -168,47 +168,23 @@ class OutboxRelay:
                 log.exception("outbox relay of %s failed; restarting in %.1f s", self.schema, delay)
                 await asyncio.sleep(delay)
 
-    async def publish_pending(
-        self, producer: AIOKafkaProducer, conn: Connection, marking: "Marking", after: int = 0,
-        *, read: "asyncio.Future[list[asyncpg.Record] | None] | None" = None,
-    ) -> tuple[list[asyncpg.Record] | None, "asyncio.Future[list[asyncpg.Record] | None] | None"]:  # fmt: skip
-        """One batch of the rows after sequence number `after` (those up to it are sent and being
-        marked): send, wait for the acknowledgements, and have the acknowledged rows marked while
-        the relay goes on with the next batch. Returns the rows read (None while writers are in
-        flight) and, after a full batch, the reading of the next one, begun while the broker
-        acknowledged this one: pass it back as `read`.
-
-        Reads on the connection holding the relay's lock, so a relay whose session died fails
-        here instead of publishing beside the new leader.
-        """
-        rows = await (read if read is not None else self._committed_pending(conn, after))
-        if rows is None:
-            return None, None
-        queued: list[tuple[asyncpg.Record, asyncio.Future[Any]]] = []
-        refusal: BaseException | None = None
+    async def _queue(
+        self, producer: AIOKafkaProducer, conn: Connection, rows: list[asyncpg.Record]
+    ) -> "_InFlight":
+        """Hands the rows to the producer in order (it sends them while the relay goes on); a
+        row it will never take is parked, and a refusal stops the queueing: what follows must
+        not overtake that row."""
+        batch = _InFlight()
+        spans = records_spans()  # once a batch: asking the provider is dearer than a send
         for row in rows:
             try:
-                queued.append((row, await self._send(producer, row)))
+                batch.queued.append((row, await self._send(producer, row, spans)))
             except NEVER_DELIVERABLE as error:
                 await self._park(conn, row, error)
             except TRANSIENT_ERRORS as error:
-                refusal = error  # stop queueing: what follows must not overtake this row
+                batch.refusal = error
                 break
-        read_next = None
-        if len(rows) == self.batch_size and refusal is None:
-            read_next = asyncio.ensure_future(self._committed_pending(conn, rows[-1]["seq"]))
-        try:
-            results = await asyncio.gather(*(f for _, f in queued), return_exceptions=True)
-            acknowledged = [row["seq"] for (row, _), result in zip(queued, results, strict=True)
-                            if not isinstance(result, BaseException)]  # fmt: skip
-            await marking.start(acknowledged)
-            failures = [result for result in results if isinstance(result, BaseException)]
-            if refusal or failures:
-                raise refusal or failures[0]
-        except BaseException:
-            await _abandon(read_next)  # what follows a row not sent is not sent either
-            raise
-        return rows, read_next
+        return batch
 
     async def _committed_pending(self, conn: Connection, after: int) -> list[asyncpg.Record] | None:
         """The pending rows after `after`, once this outbox's writers in flight are done (they
@@ -240,8 +216,10 @@ class OutboxRelay:
             "UPDATE outbox SET parked_reason = $2 WHERE seq = $1", row["seq"], repr(error)
         )
 
-    async def _send(self, producer: AIOKafkaProducer, row: asyncpg.Record) -> asyncio.Future:
-        headers = self._trace_headers(row)
+    async def _send(
+        self, producer: AIOKafkaProducer, row: asyncpg.Record, spans: bool
+    ) -> asyncio.Future:
+        headers = self._trace_headers(row, spans)
         kafka_headers = [(k, v.encode()) for k, v in headers.items()]
         kafka_headers += [("content-type", b"application/json"),
                           ("event-type", row["event_type"].encode())]  # fmt: skip
@@ -249,12 +227,12 @@ class OutboxRelay:
             row["topic"], value=row["value"], key=row["key"].encode(), headers=kafka_headers
         )
 
-    def _trace_headers(self, row: asyncpg.Record) -> dict[str, str]:
+    def _trace_headers(self, row: asyncpg.Record, spans: bool) -> dict[str, str]:
         """A producer span's context, child of the request that wrote the row. When nothing takes
         spans, the request's own context travels on as stored: reading and writing it again for
         a span that is never made would cost more than sending the event."""
         stored: dict[str, str] = orjson.loads(row["headers"])
-        if not records_spans():
+        if not spans:
             return stored
         span = tracer().start_span(
             f"{row['topic']} publish", kind=SpanKind.PRODUCER, context=context_from_headers(stored)
@@ -266,20 +244,37 @@ class OutboxRelay:
     async def _publish_while_leading(
         self, lock_conn: Connection, producer: AIOKafkaProducer
     ) -> None:
+        """Two batches in flight: while the broker acknowledges one, the next is read and handed
+        to the producer behind it, which keeps them in order per partition (idempotent, every
+        record acknowledged by all replicas). A batch's acknowledged rows are marked published
+        while the relay goes on; should a row fail, those queued after it are waited for and
+        marked too (the broker has them), and the relay starts over from the first row pending."""
         await lock_conn.add_listener(self.channel, self._on_notify)
         marking = Marking(self.pool)
-        read_ahead = None
+        read_ahead: asyncio.Future[list[asyncpg.Record] | None] | None = None
+        in_flight: list[_InFlight] = []
         try:
             after = 0
             while True:
                 # Cleared before the fetch: a notification during the batch still wakes us.
                 self._wakeup.clear()
-                rows, read_ahead = await self.publish_pending(
-                    producer, lock_conn, marking, after, read=read_ahead
-                )
+                reading, read_ahead = read_ahead, None
+                rows = await (reading or self._committed_pending(lock_conn, after))
                 if rows is None:
                     continue  # writers in flight: look again at once
+                in_flight.append(await self._queue(producer, lock_conn, rows))
                 after = rows[-1]["seq"] if rows else after
+                if len(rows) == self.batch_size and in_flight[-1].refusal is None:
+                    # Read while the broker acknowledges: the rows after those just queued.
+                    read_ahead = asyncio.ensure_future(
+                        self._committed_pending(lock_conn, rows[-1]["seq"])
+                    )
+                    if len(in_flight) == 1:
+                        continue
+                # The older batch's acknowledgements (or, caught up or refused, every batch's).
+                while in_flight and (len(in_flight) > 1 or read_ahead is None):
+                    await in_flight[0].acknowledged(marking)  # still there if cancelled
+                    in_flight.pop(0)
                 if len(rows) < self.batch_size:
                     # Caught up: once every row sent is marked, the next look starts from the
                     # first pending row, so that none pending again (unparked, say) is left.
@@ -287,10 +282,13 @@ class OutboxRelay:
                     after = 0
                     await self._wait_for_work(lock_conn)
         finally:
-            # No read ahead is left here: publish_pending abandons its own when it fails, and
-            # after a short batch (the only other way out of the loop) none was begun.
+            await _abandon(read_ahead)  # what follows a row not sent is not sent either
+            # What the broker took is marked, so as not to be sent again.
+            for batch in in_flight:
+                with contextlib.suppress(Exception):
+                    await batch.acknowledged(marking)
             with contextlib.suppress(*TRANSIENT_ERRORS):
-                await marking.done()  # what the broker took is not sent again
+                await marking.done()
             with contextlib.suppress(*TRANSIENT_ERRORS):
                 await lock_conn.remove_listener(self.channel, self._on_notify)
 
@@ -334,6 +332,28 @@ class OutboxRelay:
         finally:
             with contextlib.suppress(*TRANSIENT_ERRORS):
                 await producer.stop()
+
+
+@dataclass
+class _InFlight:
+    """A batch handed to the producer: its rows with their acknowledgements to come, and the
+    error that stopped its queueing, if any."""
+
+    queued: list[tuple[asyncpg.Record, "asyncio.Future[Any]"]] = field(default_factory=list)
+    refusal: BaseException | None = None
+
+    async def acknowledged(self, marking: "Marking") -> None:
+        """Once the broker answered for every row: the acknowledged ones marked (in the
+        background); then raises the refusal or the first failure."""
+        futures = [future for _, future in self.queued]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        self.queued, queued = [], self.queued
+        await marking.start([row["seq"] for (row, _), result in zip(queued, results, strict=True)
+                             if not isinstance(result, BaseException)])  # fmt: skip
+        failures = [result for result in results if isinstance(result, BaseException)]
+        refusal, self.refusal = self.refusal, None
+        if refusal or failures:
+            raise refusal or failures[0]
 
 
 class Marking:

@@ -31,6 +31,25 @@ KEYS = ("11", "12", "13")
 UNREACHABLE = "127.0.0.1:1"
 
 
+async def test_a_backlog_sent_two_batches_at_a_time_keeps_the_order_per_key_and_sends_each_once(
+    pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
+) -> None:
+    """The relay hands a batch to the producer while the one before awaits its acknowledgements."""
+    events = [case_event(KEYS[n % 3], f"{KEYS[n % 3]}#{n:03}") for n in range(120)]
+    await commit_events(pool, topic, *events)
+    start_relay(batch_size=8)
+
+    await eventually(lambda: _all_published(pool), what="every row is marked published")
+    records = await read_to_end(kafka, topic, PARTITIONS)
+    assert sorted(event_ids(records)) == sorted(event.id for event in events)
+    titles_by_key: dict[bytes, list[str]] = defaultdict(list)
+    for record in records:
+        titles_by_key[record.key].append(Envelope.from_bytes(record.value).data["title"])
+    assert {key.decode(): titles for key, titles in titles_by_key.items()} == {
+        key: [event.data["title"] for event in events if event.subject == key] for key in KEYS
+    }
+
+
 async def test_events_committed_with_their_state_are_published_in_order_per_key(
     pool: asyncpg.Pool, topic: str, kafka: KafkaAccess, start_relay
 ) -> None:
