@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--only B1,B3] [--out bench/results/latest.json]`
+"""`python -m bench [--quick] [--only B1,B3] [--b9-factors 1,3,10]
+[--out bench/results/latest.json]`
 
 Runs each figure with its baseline in the same run, prints the table (median and spread of the
 rounds, ratio to the baseline, target, met) and writes the results as JSON (and the table as
@@ -24,6 +25,8 @@ from bench import (
     b6_month,
     b7_summary,
     b8_footprint,
+    b9_scale,
+    b10_scale,
 )
 from bench.context import FULL, QUICK, Context
 from bench.month import MonthSystem
@@ -49,6 +52,8 @@ FIGURES: dict[str, tuple[str, Runner]] = {
     "B6": ("the real month end to end", b6_month.run),
     "B7": ("the summary: JSON, workbook, PDF", b7_summary.run),
     "B8": ("footprint: resident memory of each service", b8_footprint.run),
+    "B9": ("how the month's cost grows with its volume", b9_scale.run),
+    "B10": ("how the summary's cost grows with the units and the tips", b10_scale.run),
     "B1": ("tip intake: highest rate with p99 ≤ 100 ms", _alone(b1_intake.run)),
 }
 
@@ -63,6 +68,9 @@ def main() -> None:
                         help="B8's steady-load window (default 600 s, quick 2 s)")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=None,
                         help="rounds of each figure (default 3, quick 2)")  # fmt: skip
+    parser.add_argument("--b9-factors", default=None,
+                        help="B9's volumes, times the 2021 month, e.g. 1,3 (default 1,3,10; "
+                        "quick 0.002,0.006,0.02)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args()
     wanted = [name.strip().upper() for name in args.only.split(",") if name.strip()]
@@ -77,6 +85,11 @@ def main() -> None:
         volumes = replace(
             volumes, rounds=args.rounds, b5_rounds=min(args.rounds, volumes.b5_rounds)
         )
+    if args.b9_factors is not None:
+        factors = tuple(sorted(float(factor) for factor in args.b9_factors.split(",")))
+        if len(factors) < 2 or factors[0] <= 0:
+            sys.exit("--b9-factors: at least two positive factors, e.g. 1,3")
+        volumes = replace(volumes, b9_factors=factors)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
     setup_tracing("bench")  # as every service does: nothing exports, so no span is made
@@ -84,9 +97,9 @@ def main() -> None:
     figures = [Figure(name, FIGURES[name][0]) for name in selected]
     started = time.monotonic()
     with servers(log) as endpoints, tempfile.TemporaryDirectory(prefix="bench-") as folder:
-        ctx = Context(endpoints, volumes, log, Path(folder), args.quick)
+        ctx = Context(endpoints, volumes, log, Path(folder), args.quick, results=args.out.parent)
         asyncio.run(_run_all(ctx, figures))
-    ordered = sorted(figures, key=lambda figure: figure.id)
+    ordered = sorted(figures, key=lambda figure: int(figure.id[1:]))
     title = (
         f"safety-month bench{' --quick' if args.quick else ''} ({time.monotonic() - started:.0f} s)"
     )
@@ -115,17 +128,23 @@ async def _run_all(ctx: Context, figures: list[Figure]) -> None:
                 if month.system is not None:
                     ctx.log(f"recent service logs:\n{month.system.recent_logs()}")
             figure.seconds = time.monotonic() - started
-            if figure.id == "B8" or (figure.id in ("B2", "B6", "B7") and not _later_need(
-                    figures, figure)):  # fmt: skip
+            if _on_month(figure, ctx) and not _later_need(figures, figure, ctx):
                 await month.stop()
     finally:
         await month.stop()
 
 
-def _later_need(figures: list[Figure], current: Figure) -> bool:
+def _on_month(figure: Figure, ctx: Context) -> bool:
+    """Whether the figure runs on the whole system B6 plays."""
+    return figure.id in ("B2", "B6", "B7", "B8") or (
+        figure.id == "B9" and not ctx.volumes.b9_fresh_systems
+    )
+
+
+def _later_need(figures: list[Figure], current: Figure, ctx: Context) -> bool:
     """Whether a figure after `current` runs on the whole system."""
     after = figures[figures.index(current) + 1 :]
-    return any(figure.id in ("B2", "B6", "B7", "B8") for figure in after)
+    return any(_on_month(figure, ctx) for figure in after)
 
 
 if __name__ == "__main__":

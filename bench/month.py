@@ -1,5 +1,6 @@
-"""The whole system under the real month (B6), which B7 and B8 read too: the four services as
-processes on a database of their own, 114,000 tips and every unit's June submissions over HTTP.
+"""The whole system under the real month (B6), which B7 and B8 read too, and B9 at other volumes:
+the four services as processes on a database of their own, 114,000 tips and every unit's June
+submissions over HTTP.
 """
 
 import asyncio
@@ -150,8 +151,9 @@ class MonthResult:
 class MonthSystem:
     """The system B2, B6, B7 and B8 share, started once; the month is played once."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, name: str = "month") -> None:
         self.ctx = ctx
+        self.name = name
         self.system: System | None = None
         self._database: Any = None
         self.month: MonthResult | None = None
@@ -160,7 +162,7 @@ class MonthSystem:
         if self.system is None:
             self._database = fresh_database(self.ctx.server_url, "month")
             database_url = await self._database.__aenter__()
-            system = System(self.ctx.endpoints, database_url, self.ctx.folder / "month",
+            system = System(self.ctx.endpoints, database_url, self.ctx.folder / self.name,
                             self.ctx.log)  # fmt: skip
             try:
                 await asyncio.to_thread(system.start)
@@ -169,7 +171,7 @@ class MonthSystem:
                 await self.stop()
                 raise
             self.system = system
-            await self._settled()
+            await settled(system, self.ctx.quick)
         return self.system
 
     async def stop(self) -> None:
@@ -182,36 +184,20 @@ class MonthSystem:
 
     async def summary(self, pool: ConnectionPool) -> dict[str, Any]:
         assert self.system is not None
-        status, content = await pool.request(
-            "GET", "/v1/national-summary?campaign=2021", headers=self.system.auth("staff")
-        )
-        if status != 200:
-            raise RuntimeError(f"national summary answered {status}: {content[:500]!r}")
-        return orjson.loads(content)
-
-    async def _settled(self) -> None:
-        """Until reports has taken in what the topics already held (a shared broker's history):
-        the summary's tip count unchanged for two seconds."""
-        assert self.system is not None
-        pool = ConnectionPool(self.system.ports["reports"], limit=1)
-        last, since = -1, time.monotonic()
-        deadline = time.monotonic() + (60 if self.ctx.quick else 300)
-        while time.monotonic() < deadline:
-            count = shown(await self.summary(pool))["tips"]
-            if count != last:
-                last, since = count, time.monotonic()
-            elif time.monotonic() - since > 2:
-                break
-            await asyncio.sleep(0.25)
-        pool.close()
+        return await national_summary(self.system, pool)
 
     async def play_month(self) -> MonthResult:
         """Once: every call of the month, then the summary polled until it shows them all."""
-        if self.month is not None:
-            return self.month
+        if self.month is None:
+            self.month = await self.play(self.ctx.volumes.b6_tips)
+        return self.month
+
+    async def play(self, tips: int) -> MonthResult:
+        """A month of `tips` (each time it is called: B9 plays several on one system), counted
+        from what the summary showed before it."""
         system = await self.start()
         volumes = self.ctx.volumes
-        calls = await asyncio.to_thread(month_calls, volumes.b6_tips, _secret())
+        calls = await asyncio.to_thread(month_calls, tips, _secret())
         reports = ConnectionPool(system.ports["reports"], limit=1)
         before = shown(await self.summary(reports))
         self.ctx.log(f"B6: {len(calls):,} calls to intake, {volumes.b6_concurrency} at a time")
@@ -238,13 +224,13 @@ class MonthSystem:
         finished = time.monotonic()
         reports.close()
         lost, intake_tips = await self._lost(sent.tip_ids)
-        self.month = MonthResult(
+        month = MonthResult(
             started=started, sent=sent, visible_after=visible_after, finished=finished,
             expected=expected, shown=now, lost=lost,
             counted_twice=max(0, now["tips"] - expected["tips"]), intake_tips=intake_tips,
         )  # fmt: skip
         self.ctx.log(f"B6: visible after {visible_after} s; lost {lost}")
-        return self.month
+        return month
 
     async def _lost(self, tip_ids: list[str]) -> tuple[int, int]:
         """Accepted tips missing from reports' read model; intake's own count of tips."""
@@ -260,6 +246,33 @@ class MonthSystem:
         finally:
             await conn.close()
         return len(tip_ids) - present, intake_tips
+
+
+async def national_summary(system: System, pool: ConnectionPool) -> dict[str, Any]:
+    status, content = await pool.request(
+        "GET", "/v1/national-summary?campaign=2021", headers=system.auth("staff")
+    )
+    if status != 200:
+        raise RuntimeError(f"national summary answered {status}: {content[:500]!r}")
+    return orjson.loads(content)
+
+
+async def settled(system: System, quick: bool) -> None:
+    """Until reports has taken in what the topics already held (a shared broker's history):
+    the summary's tip count unchanged for two seconds."""
+    pool = ConnectionPool(system.ports["reports"], limit=1)
+    last, since = -1, time.monotonic()
+    deadline = time.monotonic() + (60 if quick else 300)
+    try:
+        while time.monotonic() < deadline:
+            count = shown(await national_summary(system, pool))["tips"]
+            if count != last:
+                last, since = count, time.monotonic()
+            elif time.monotonic() - since > 2:
+                break
+            await asyncio.sleep(0.25)
+    finally:
+        pool.close()
 
 
 def shown(summary: dict[str, Any]) -> dict[str, int]:

@@ -196,8 +196,10 @@ class System:
     a database of their own; the public's rate limit raised, everything else as shipped."""
 
     def __init__(self, endpoints: Endpoints, database_url: str, folder: Path, log: Log,
-                 services: tuple[str, ...] = tuple(SERVICES)) -> None:  # fmt: skip
+                 services: tuple[str, ...] = tuple(SERVICES),
+                 extra_env: dict[str, str] | None = None) -> None:  # fmt: skip
         self.endpoints = endpoints
+        self.extra_env = extra_env or {}
         self.database_url = database_url
         self.folder = folder
         self.log = log
@@ -222,7 +224,7 @@ class System:
             "SAFETY_MONTH_JWT_SECRET": JWT_SECRET, "TIP_CONTACT_KEY": Fernet.generate_key().decode(),
             "BLOB_DIR": str(self.folder / "blobs"), "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(mail.port), "SMS_GATEWAY_URL": sms.url,
-            "TIP_RATE_PER_MINUTE": UNLIMITED_RATE, "LOG_LEVEL": "WARNING",
+            "TIP_RATE_PER_MINUTE": UNLIMITED_RATE, "LOG_LEVEL": "WARNING", **self.extra_env,
         }  # fmt: skip
         self.supervisor = Supervisor(env, ports=self.ports, own_env=self.endpoints.own_env(),
                                      echo=self.logs.append)  # fmt: skip
