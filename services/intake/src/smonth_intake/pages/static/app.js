@@ -1,26 +1,16 @@
 // The signed-in pages (summary report, materials, typical cases, account administration): a
-// small app over intake's own API. The tokens are the sign-in page's, kept in this tab's
-// sessionStorage, and go as a Bearer header; an expired access token is renewed once with the
-// refresh token. A file is checked (type and size) before its upload starts, and again by the
-// server, whose Chinese refusal is shown next to the field.
+// small app over intake's own API, with the account session.js keeps. A file is checked (type and
+// size) before its upload starts, and again by the server, whose Chinese refusal is shown next
+// to the field.
 "use strict";
 
 (function () {
-  const TOKENS_KEY = "smonth.account";
   const ROLES = { unit: "单位联络员", staff: "办公室工作人员", admin: "管理员" };
   const STATUSES = { invited: "待激活", active: "已激活", withdrawn: "已停用" };
   const $ = (id) => document.getElementById(id);
   const facts = JSON.parse($("facts").textContent);
   const page = document.body.dataset.page;
   const allowed = document.body.dataset.roles.split(" ");
-
-  function kept() {
-    try {
-      return JSON.parse(sessionStorage.getItem(TOKENS_KEY) || "null");
-    } catch {
-      return null;
-    }
-  }
 
   // One request: XMLHttpRequest, for the upload's progress events that fetch cannot give.
   function send(method, url, body, token, onProgress) {
@@ -51,27 +41,9 @@
     });
   }
 
-  async function renewed(tokens) {
-    if (!tokens.refresh_token) return null;
-    const answer = await send("POST", "/v1/auth/refresh", { refresh_token: tokens.refresh_token });
-    if (!answer.ok) return null;
-    sessionStorage.setItem(TOKENS_KEY, JSON.stringify(answer.body));
-    return answer.body;
-  }
-
-  async function call(method, url, body, onProgress) {
-    const tokens = kept() || {};
-    let answer = await send(method, url, body, tokens.access_token, onProgress);
-    if (answer.status === 401) {
-      const fresh = await renewed(tokens);
-      if (!fresh) {
-        sessionStorage.removeItem(TOKENS_KEY);
-        needSignIn("登录已过期，请重新登录。");
-        throw new Error("signed out");
-      }
-      answer = await send(method, url, body, fresh.access_token, onProgress);
-    }
-    return answer;
+  function call(method, url, body, onProgress) {
+    return session.authorised((token) => send(method, url, body, token, onProgress),
+      () => needSignIn("登录已过期，请重新登录。"));
   }
 
   function needSignIn(text) {
@@ -414,24 +386,19 @@
     list();
   }
 
-  async function signOut() {
-    const tokens = kept() || {};
-    sessionStorage.removeItem(TOKENS_KEY);
-    if (tokens.refresh_token) {
-      await send("POST", "/v1/auth/sign-out", { refresh_token: tokens.refresh_token }).catch(() => undefined);
+  async function start() {
+    const account = ((await session.adopt()) || {}).account;
+    if (!account) return needSignIn("此页面需要登录后使用。");
+    if (!allowed.includes(account.role) || (allowed.includes("unit") && !account.unit)) {
+      return needSignIn(`当前登录的账号（${ROLES[account.role] || account.role}）不能使用此页面，请换用有权限的账号登录。`);
     }
-    location.assign("/portal/sign-in");
+    $("who-unit").textContent = account.unit ? `${facts.units[account.unit] || account.unit}` : ROLES[account.role];
+    $("who-name").textContent = account.name;
+    $("who").hidden = false;
+    $("content").hidden = false;
+    $("sign-out").addEventListener("click", session.signOut);
+    ({ summary: summaryPage, materials: materialsPage, cases: casesPage, accounts: accountsPage })[page](account);
   }
 
-  const account = (kept() || {}).account;
-  if (!account) return needSignIn("此页面需要登录后使用。");
-  if (!allowed.includes(account.role) || (allowed.includes("unit") && !account.unit)) {
-    return needSignIn(`当前登录的账号（${ROLES[account.role] || account.role}）不能使用此页面，请换用有权限的账号登录。`);
-  }
-  $("who-unit").textContent = account.unit ? `${facts.units[account.unit] || account.unit}` : ROLES[account.role];
-  $("who-name").textContent = account.name;
-  $("who").hidden = false;
-  $("content").hidden = false;
-  $("sign-out").addEventListener("click", signOut);
-  ({ summary: summaryPage, materials: materialsPage, cases: casesPage, accounts: accountsPage })[page](account);
+  start();
 })();

@@ -1,47 +1,25 @@
-// The unit's desk: the sign-in page keeps the account's tokens in this tab's sessionStorage; every
-// read and write here is a call to intake's own API with that bearer token, and a refusal's
-// Chinese message is shown next to its field. An expired access token is renewed once with the
-// refresh token, as the sign-in answer allows.
+// The unit's desk: every read and write here is a call to intake's own API with the account
+// session.js keeps, and a refusal's Chinese message is shown next to its field.
 "use strict";
 
-const TOKENS_KEY = "smonth.account";
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const VIEWS = ["tasks", "progress", "liaison", "history"];
 const LINKS = { progress: "#progress", liaison: "#liaison" };
 const $ = (id) => document.getElementById(id);
 
-let tokens = JSON.parse(sessionStorage.getItem(TOKENS_KEY) || "null");
-const account = (tokens && tokens.account) || {};
-const unit = account.role === "unit" ? account.unit : null;
-
-async function renew() {
-  const response = await fetch("/v1/auth/refresh", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ refresh_token: tokens.refresh_token }),
-  });
-  if (!response.ok) return false;
-  tokens = await response.json();
-  sessionStorage.setItem(TOKENS_KEY, JSON.stringify(tokens));
-  return true;
-}
+let account = {};
+let unit = null;
 
 async function api(path, { method = "GET", json, body, type, raw = false } = {}) {
-  const send = () => {
-    const headers = { Authorization: `Bearer ${tokens.access_token}`, Accept: "application/json" };
+  const send = (token) => {
+    const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
     if (json !== undefined) headers["Content-Type"] = "application/json";
     if (type) headers["Content-Type"] = type;
     return fetch(path, {
       method, headers, body: json !== undefined ? JSON.stringify(json) : body,
     });
   };
-  let response = await send();
-  if (response.status === 401 && tokens.refresh_token && (await renew())) response = await send();
-  if (response.status === 401) {
-    sessionStorage.removeItem(TOKENS_KEY);
-    location.assign("/portal/sign-in");
-    throw new Error("signed out");
-  }
+  const response = await session.authorised(send, () => location.assign("/portal/sign-in"));
   if (raw && response.ok) return { ok: true, status: response.status, blob: await response.blob() };
   const answer = await response.json().catch(() => ({}));
   return { ok: response.ok, status: response.status, body: answer };
@@ -251,19 +229,9 @@ function show() {
   }
 }
 
-async function signOut() {
-  sessionStorage.removeItem(TOKENS_KEY);
-  if (tokens.refresh_token) {
-    await fetch("/v1/auth/sign-out", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh_token: tokens.refresh_token }),
-    }).catch(() => undefined);
-  }
-  location.assign("/portal/sign-in");
-}
-
 document.addEventListener("DOMContentLoaded", async () => {
+  account = ((await session.adopt()) || {}).account || {};
+  unit = account.role === "unit" ? account.unit : null;
   if (!unit) {
     $("signed-out").hidden = false;
     for (const link of document.querySelectorAll(".tabs a")) link.hidden = true;
@@ -271,7 +239,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
   $("whoami").hidden = false;
   $("account-name").textContent = `联络员 ${account.name || ""}`;
-  $("sign-out").addEventListener("click", signOut);
+  $("sign-out").addEventListener("click", session.signOut);
   $("progress-form").addEventListener("submit", submitProgress);
   $("liaison-form").addEventListener("submit", submitLiaison);
   $("download-workbook").addEventListener("click", downloadWorkbook);
