@@ -17,6 +17,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]  # fmt: skip
 PHONE: ViewportSize = {"width": 360, "height": 740}
+DESK: ViewportSize = {"width": 1280, "height": 900}
 
 
 @contextlib.asynccontextmanager
@@ -38,13 +39,17 @@ async def serving(app: Any) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def phone(address: str, **context: Any) -> AsyncIterator[tuple[Page, list[str]]]:
-    """A page at 360 px and the list of every URL it asked for outside `address`."""
+async def phone(
+    address: str, viewport: ViewportSize = PHONE, **context: Any
+) -> AsyncIterator[tuple[Page, list[str]]]:
+    """A page at 360 px (or `viewport`) in a Chinese browser, whose date inputs show 年/月/日 as
+    a liaison's do, and the list of every URL it asked for outside `address`."""
     elsewhere: list[str] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page(viewport=PHONE, device_scale_factor=2, **context)
+            context = {"locale": "zh-CN", **context}
+            page = await browser.new_page(viewport=viewport, device_scale_factor=2, **context)
             page.on("request", lambda request: None if request.url.startswith(address)
                     or request.url.startswith(("data:", "blob:"))
                     else elsewhere.append(request.url))  # fmt: skip
@@ -62,4 +67,5 @@ async def link_in_mail(mailbox: Mailbox, address: str) -> str:
 
 async def no_sideways_scroll(page: Page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width} px wide at {PHONE['width']} px"
+    window = (page.viewport_size or PHONE)["width"]
+    assert width <= window, f"the page is {width} px wide at {window} px"

@@ -244,9 +244,69 @@
     }
   }
 
-  function summaryPage(account) {
+  // What the unit has sent, and what sending again would do (handlers.submit_summary's rules:
+  // the title and text replaced, the file only by a new one, an on-time receipt kept).
+  function resendEffects(report) {
+    const effects = ["标题和正文将被替换为新填写的内容（下方已填入已报送的内容，可在此基础上修改）。"];
+    effects.push(report.file
+      ? `不选择新附件则保留已报送的附件“${report.file.filename}”；选择新附件则替换它。`
+      : "可随再次报送附上附件。");
+    effects.push(report.on_time
+      ? "本单位已按时报送，再次报送仍记为按时报送，首次报送时间不变。"
+      : "本单位此前的报送已逾期，再次报送仍记为逾期。");
+    return effects;
+  }
+
+  function showSent(report, form) {
+    const shown = {
+      title: report.title, times: `${report.times} 次`,
+      first_received_at: moment(report.first_received_at),
+      last_received_at: moment(report.last_received_at),
+      on_time: report.on_time ? `按时报送（${moment(report.on_time_received_at)}）` : "逾期报送",
+      file: report.file ? `${report.file.filename}（${size(report.file.size)}）` : "无附件",
+    };
+    for (const dd of $("sent").querySelectorAll("[data-sent]")) dd.textContent = shown[dd.dataset.sent];
+    $("resend").replaceChildren(...resendEffects(report).map((text) => {
+      const item = document.createElement("li");
+      item.textContent = text;
+      return item;
+    }));
+    $("sent-download").hidden = !report.file;
+    $("sent").hidden = false;
+    $("resend-hint").hidden = true;
+    form.querySelector('button[type="submit"]').textContent = "再次提交总结报告";
+  }
+
+  async function downloadSent(unit, file) {
+    const answer = await session.authorised(
+      (token) => fetch(`/v1/summary-reports/${unit}/file`, { headers: { Authorization: `Bearer ${token}` } }),
+      () => needSignIn("登录已过期，请重新登录。"));
+    if (!answer.ok) return banner("附件下载失败，请稍后再试。", "error");
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await answer.blob());
+    link.download = file.filename;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  }
+
+  async function summaryPage(account) {
     const form = $("summary-form");
     const rules = JSON.parse(form.dataset.rules);
+    let sent = null;
+    async function loadSent(prefill) {
+      const answer = await call("GET", `/v1/summary-reports/${account.unit}`);
+      if (answer.status === 404) return;
+      if (!answer.ok) return banner(answer.body.detail_zh || "无法读取已报送的总结报告。", "error");
+      sent = answer.body;
+      showSent(sent, form);
+      if (prefill) {
+        $("title").value = sent.title;
+        $("body").value = sent.body;
+      }
+    }
+    $("download-summary").addEventListener("click", () => downloadSent(account.unit, sent.file));
     watchFile(form, () => rules);
     submitting(form, async () => {
       const body = { ...values(form), unit: account.unit };
@@ -258,7 +318,10 @@
       if (!answer.ok) return showProblem(form, answer);
       showResult(form, { ...answer.body, received_at: moment(answer.body.received_at),
         on_time: answer.body.on_time ? "按时报送" : "逾期报送" });
+      await loadSent(false);
     });
+    await loadSent(true).catch(() => banner("无法连接服务器，请检查网络后刷新页面。", "error"));
+    document.body.dataset.ready = "true";
   }
 
   function materialsPage(account) {

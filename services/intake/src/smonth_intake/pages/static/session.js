@@ -5,12 +5,15 @@
 // A staff member signed in on the reports dashboard (another origin, so another sessionStorage)
 // is handed over in the address's fragment, `#access_token=…`, which no browser sends to a server
 // nor puts in a Referer: it is read and dropped from the address bar before anything else runs,
-// and asked of intake's own /v1/me before the page trusts it.
+// and asked of intake's own /v1/me before the page trusts it. Only the office's roles are taken
+// so (the dashboard is theirs): a link made by someone else cannot sign a unit's liaison in as
+// another unit.
 "use strict";
 
 const session = (() => {
   const KEY = "smonth.account";
   const HANDOVER = /(?:^#|&)access_token=([^&]+)/;
+  const OFFICE = ["staff", "admin"];
 
   function kept() {
     try {
@@ -51,6 +54,7 @@ const session = (() => {
     }).catch(() => null);
     if (!answer || !answer.ok) return kept();
     const me = await answer.json();
+    if (!OFFICE.includes(me.role)) return kept();
     return keep({ access_token: token, account: { id: me.sub, role: me.role, unit: me.unit, name: "" } });
   }
 
