@@ -5,7 +5,6 @@ case (a repeat refused, naming the earlier case); the office's staff issue an ac
 invitation again and withdraw it. Real broker, database and SMTP server; nothing from elsewhere."""
 
 import asyncio
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -35,13 +34,6 @@ CASE = {"title": "某化工企业重大隐患未整改被曝光", "enterprise": 
         "summary": "该企业储罐区可燃气体报警装置长期失效，经媒体曝光后责令停产整改。",
         "media_outlet": "南方日报", "published_on": "2021-06-18",
         "url": "https://news.example.cn/2021/06/18/case.html"}  # fmt: skip
-
-
-@pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SMONTH_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 async def an_active_account(

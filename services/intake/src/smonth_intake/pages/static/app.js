@@ -456,7 +456,7 @@
       return needSignIn(`当前登录的账号（${ROLES[account.role] || account.role}）不能使用此页面，请换用有权限的账号登录。`);
     }
     $("who-unit").textContent = account.unit ? `${facts.units[account.unit] || account.unit}` : ROLES[account.role];
-    $("who-name").textContent = account.name;
+    $("who-name").textContent = account.name ? ` · ${account.name}` : "";
     $("who").hidden = false;
     $("content").hidden = false;
     $("sign-out").addEventListener("click", session.signOut);

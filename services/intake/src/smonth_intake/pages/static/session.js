@@ -42,7 +42,12 @@ const session = (() => {
 
   // Taken now, at the script's first run, so that no later code (or a screenshot) sees it.
   const handedOver = (location.hash.match(HANDOVER) || [])[1];
-  if (handedOver) history.replaceState(null, "", location.pathname + location.search);
+  const dropHandover = () => {
+    if (HANDOVER.test(location.hash)) history.replaceState(null, "", location.pathname + location.search);
+  };
+  dropHandover();
+  // One that arrives on a page already open (same address, another fragment) is dropped unused.
+  window.addEventListener("hashchange", dropHandover);
 
   // The handed-over token, kept as a sign-in's answer would be (without a refresh token: it
   // lasts as long as the dashboard's), once intake has said whose it is.

@@ -67,6 +67,12 @@ function showProblem(form, problem, messageId) {
   if (first) first.focus();
 }
 
+// A calendar date (2021-07-05) as the pages write it: 2021年7月5日.
+function chineseDay(iso) {
+  const [year, month, date] = iso.split("-").map(Number);
+  return `${year}年${month}月${date}日`;
+}
+
 function day(iso) {
   return new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
 }
@@ -82,7 +88,7 @@ async function loadTasks() {
   const { ok, body } = await api(`/v1/units/${unit}/tasks`);
   if (!ok) return banner(body.detail_zh || "无法读取本单位任务。");
   $("unit-name").textContent = body.name;
-  $("tasks-lead").textContent = `今天是 ${body.today}。以下是本单位需要完成的报送事项：`;
+  $("tasks-lead").textContent = `今天是${chineseDay(body.today)}。以下是本单位需要完成的报送事项：`;
   const list = $("tasks");
   list.replaceChildren();
   for (const task of body.tasks) {
@@ -98,7 +104,7 @@ async function loadTasks() {
     }
     item.append(title, element("p", "", ""));
     item.lastChild.append(element("span", "badge", task.status_zh), ` ${task.detail_zh}`);
-    if (task.due) item.append(element("p", "due", `截止日期：${task.due}`));
+    if (task.due) item.append(element("p", "due", `截止日期：${chineseDay(task.due)}`));
     list.append(item);
   }
   if (!$("as_of").value) $("as_of").value = body.today;
@@ -109,7 +115,7 @@ async function loadProgress() {
   if (!ok && status !== 404) return banner(body.detail_zh || "无法读取上次报送的统计数。");
   const last = ok ? body : { indicators: {} };
   $("progress-last").textContent = ok
-    ? `已填入上次报送（截至 ${last.as_of}）的累计数，请在此基础上更新。`
+    ? `已填入上次报送（截至${chineseDay(last.as_of)}）的累计数，请在此基础上更新。`
     : "本单位尚未报送过统计表。";
   for (const input of document.querySelectorAll("[data-indicator]")) {
     const earlier = last.indicators[input.name];
@@ -137,7 +143,7 @@ async function submitProgress(event) {
       method: "POST", json: { unit, as_of: form.as_of.value, indicators },
     });
     if (!ok) return showProblem(form, body, "progress-message");
-    message("progress-message", `已提交：截至 ${form.as_of.value} 的统计数已接收。`, "ok");
+    message("progress-message", `已提交：截至${chineseDay(form.as_of.value)}的统计数已接收。`, "ok");
     await Promise.all([loadTasks(), loadProgress(), loadHistory()]);
   } finally {
     button.disabled = false;
