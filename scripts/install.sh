@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine of our kind (Debian, Python 3.11+, Java 17+,
-# Maven): uv, the locked Python packages, Debian's Chromium for the page tests and LibreOffice
-# Calc (headless) for the workbook tests (the CJK font of the reports comes as a Python package).
+# Maven): uv, the locked Python packages, Debian's Chromium (and its translations) for the page
+# tests and LibreOffice Calc (headless) for the workbook tests (the CJK font of the reports comes as a Python package).
 # Kafka's jars are fetched by the launcher on first start (mvn), PostgreSQL comes as a wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,8 @@ UV=$(command -v uv || echo "$HOME/.local/bin/uv")
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# Its Chinese strings: the page tests run it in zh-CN, where a date input reads 2021/06/18.
+[ -f /usr/lib/chromium/locales/zh-CN.pak ] || missing+=(chromium-l10n)
 [ -x /usr/bin/soffice ] || missing+=(libreoffice-calc-nogui)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install: ${missing[*]} (Debian packages)"

@@ -3,6 +3,7 @@
 
 import asyncio
 import contextlib
+import os
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -15,8 +16,14 @@ from tests.integration.notify.notify_support import Mailbox
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]  # fmt: skip
+                 "--disable-component-update", "--no-first-run", "--lang=zh-CN"]  # fmt: skip
+# A date input shows the browser's own language, not the page's (lang="zh-CN" does not change
+# it): Chromium in Chinese, as a liaison's is, with Debian's chromium-l10n for its zh-CN strings.
+# LANGUAGE only: a LANG naming a locale the machine lacks leaves Chromium in the C locale, where
+# a download's Chinese file name becomes "download".
+CHINESE = {"LANGUAGE": "zh_CN:zh"}
 PHONE: ViewportSize = {"width": 360, "height": 740}
+DESK: ViewportSize = {"width": 1280, "height": 900}
 
 
 @contextlib.asynccontextmanager
@@ -38,13 +45,19 @@ async def serving(app: Any) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def phone(address: str, **context: Any) -> AsyncIterator[tuple[Page, list[str]]]:
-    """A page at 360 px and the list of every URL it asked for outside `address`."""
+async def phone(
+    address: str, viewport: ViewportSize = PHONE, **context: Any
+) -> AsyncIterator[tuple[Page, list[str]]]:
+    """A page at 360 px (or `viewport`) in a Chinese Chromium, whose date inputs show
+    2021/06/18 as a liaison's do, and the list of every URL it asked for outside `address`."""
     elsewhere: list[str] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, **CHINESE}
+        )
         try:
-            page = await browser.new_page(viewport=PHONE, device_scale_factor=2, **context)
+            context = {"locale": "zh-CN", **context}
+            page = await browser.new_page(viewport=viewport, device_scale_factor=2, **context)
             page.on("request", lambda request: None if request.url.startswith(address)
                     or request.url.startswith(("data:", "blob:"))
                     else elsewhere.append(request.url))  # fmt: skip
@@ -62,4 +75,5 @@ async def link_in_mail(mailbox: Mailbox, address: str) -> str:
 
 async def no_sideways_scroll(page: Page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width} px wide at {PHONE['width']} px"
+    window = (page.viewport_size or PHONE)["width"]
+    assert width <= window, f"the page is {width} px wide at {window} px"

@@ -8,6 +8,7 @@ the offsets a test recorded before it acted.
 import asyncio
 import contextlib
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -194,6 +195,15 @@ async def _ready(client: httpx.AsyncClient) -> None:
         return (await client.get("/readyz")).status_code == 200
 
     await eventually(ready)
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where the page tests' screenshots go: SMONTH_SCREENSHOTS (CI keeps it), else the test's
+    own folder."""
+    folder = Path(os.environ.get("SMONTH_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture

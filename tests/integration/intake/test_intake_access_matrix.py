@@ -42,6 +42,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "POST /v1/cases": ACT_FOR_A_UNIT,
     "POST /v1/tips": PUBLIC,
     "POST /v1/tips/lookup": dict.fromkeys(ROLES, 200),
+    "GET /v1/summary-reports/44": only(SIGNED_IN - {"unit-other", "client-other"}, 200),
     "GET /v1/tips/{tip}/contact": only({"unit-own", "account-own"}, 200),
     "POST /v1/tips/{tip}/outcome": ACT_FOR_A_UNIT,
     "POST /v1/units/import": only({"admin"}, 202),
@@ -173,6 +174,10 @@ async def request_for(intake: Any, endpoint: str) -> tuple[str, str, dict[str, A
         "/v1/clients": {"json": {"client_id": f"sys-{uuid.uuid4().hex[:8]}", "name": "报送系统",
                                  "units": ["45"]}},
     }  # fmt: skip
+    if path == "/v1/summary-reports/44":  # something to read, whoever sent it
+        sent = await intake.client.post("/v1/summary-reports", headers=intake.auth("admin"),
+                                        json=bodies["/v1/summary-reports"]["json"])  # fmt: skip
+        assert sent.status_code == 202, sent.text
     if method == "GET":
         return method, path, {}
     return method, path, bodies.get(path, {"json": {}} if "withdraw" in path else {})

@@ -2,7 +2,6 @@
 up the invitation from the mail's link, sees refusals in Chinese next to the field, signs out and
 in again; nothing is fetched from another origin and nothing scrolls sideways."""
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -30,13 +29,6 @@ EMAIL = "liaison.44@example.gov.cn"
 def chromium() -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (the project's scripts do)")
-
-
-@pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SMONTH_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 async def test_a_liaison_activates_from_the_mail_then_signs_out_and_in_on_a_phone(

@@ -17,12 +17,11 @@ import uvicorn
 from playwright.async_api import Dialog, Page, Request, async_playwright, expect
 
 from smonth_shared.events import TIP
+from tests.integration.intake.browser_support import CHINESE, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.integration
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--lang=zh-CN"]  # fmt: skip
 PHONE = {"width": 360, "height": 740}
 DESCRIPTION = "矿井下通风设施损坏多日未修复，仍在组织工人下井生产"
 
@@ -31,14 +30,6 @@ DESCRIPTION = "矿井下通风设施损坏多日未修复，仍在组织工人�
 def chromium() -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is missing: apt-get install chromium (scripts/install.sh does)")
-
-
-@pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    """Where SMONTH_SCREENSHOTS says (CI can keep it), else with the test's own files."""
-    folder = Path(os.environ.get("SMONTH_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 class Browser:
@@ -93,7 +84,9 @@ async def _started(server: uvicorn.Server) -> bool:
 @contextlib.asynccontextmanager
 async def phone(address: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, **CHINESE}
+        )
         try:
             context = await browser.new_context(viewport=PHONE, locale="zh-CN")
             await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=address)

@@ -49,6 +49,34 @@ async def test_a_new_province_owes_every_task_and_each_turns_done_when_sent(inta
     assert after["materials"]["status"] == "owed"
 
 
+async def test_the_summary_report_is_read_back_as_it_stands_with_its_file(intake: Any) -> None:
+    unit = intake.auth("unit", "44")
+    before = await intake.client.get("/v1/summary-reports/44", headers=unit)
+    assert before.status_code == 404 and before.json()["detail_zh"] == "本单位尚未报送总结报告。"
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    await intake.client.post("/v1/summary-reports", headers=unit, data={
+        "unit": "44", "title": "广东省总结", "body": "初稿"},
+        files={"file": ("总结.pdf", pdf, "application/pdf")})  # fmt: skip
+    await intake.client.post("/v1/summary-reports", headers=unit, json={
+        "unit": "44", "title": "广东省总结", "body": "定稿"})  # fmt: skip
+
+    report = (await intake.client.get("/v1/summary-reports/44", headers=unit)).json()
+    file = await intake.client.get("/v1/summary-reports/44/file", headers=intake.auth("staff"))
+
+    assert report["body"] == "定稿" and report["times"] == 2 and report["on_time"]
+    assert report["file"] == {"filename": "总结.pdf", "content_type": "application/pdf",
+                              "size": len(pdf)}  # fmt: skip
+    assert report["first_received_at"] <= report["last_received_at"]
+    assert file.content == pdf
+    assert (
+        file.headers["content-disposition"] == "attachment; filename*=UTF-8''%E6%80%BB%E7%BB%93.pdf"
+    )
+    other = await intake.client.get(
+        "/v1/summary-reports/44/file", headers=intake.auth("unit", "45")
+    )
+    assert other.status_code == 403
+
+
 async def test_a_ministry_has_no_exposure_case_task(intake: Any) -> None:
     answer = await intake.client.get("/v1/units/M01/tasks", headers=intake.auth("unit", "M01"))
 

@@ -64,7 +64,9 @@ async def test_a_liaison_sends_attachment_1_on_a_phone_after_one_refusal(
     ) as address, phone(address) as (page, elsewhere):  # fmt: skip
         await signed_in_liaison(intake, mailbox, page, address)
         tasks = page.locator("#tasks")
-        await expect(tasks.locator('[data-task="summary"]')).to_contain_text("截止日期：2021-07-05")
+        await expect(tasks.locator('[data-task="summary"]')).to_contain_text(
+            "截止日期：2021年7月5日"
+        )
         await expect(tasks.locator('[data-task="progress"] .badge')).to_have_text("待报送")
         await expect(tasks.locator('[data-task="cases"]')).to_contain_text("6月曝光典型案例")
         await expect(page.locator("#unit-name")).to_have_text("广东省")
@@ -90,7 +92,7 @@ async def test_a_liaison_sends_attachment_1_on_a_phone_after_one_refusal(
         await form.get_by_label(re.compile(r"^2\. 学习活动参与人次")).fill("3600")
         await form.get_by_role("button", name="提交统计表").click()
         await expect(page.locator("#progress-message")).to_have_text(
-            "已提交：截至 2021-06-18 的统计数已接收。")  # fmt: skip
+            "已提交：截至2021年6月18日的统计数已接收。")  # fmt: skip
         await expect(error).to_be_empty()
 
         await page.get_by_role("link", name="报送记录", exact=True).click()

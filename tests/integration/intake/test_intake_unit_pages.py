@@ -4,7 +4,7 @@ size refused before anything is sent, the server's own refusal shown in Chinese)
 case (a repeat refused, naming the earlier case); the office's staff issue an account, mail its
 invitation again and withdraw it. Real broker, database and SMTP server; nothing from elsewhere."""
 
-import os
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,8 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.integration.intake.browser_support import (
+    DESK,
+    PHONE,
     no_sideways_scroll,
     phone,
     serving,
@@ -32,13 +34,6 @@ CASE = {"title": "某化工企业重大隐患未整改被曝光", "enterprise": 
         "summary": "该企业储罐区可燃气体报警装置长期失效，经媒体曝光后责令停产整改。",
         "media_outlet": "南方日报", "published_on": "2021-06-18",
         "url": "https://news.example.cn/2021/06/18/case.html"}  # fmt: skip
-
-
-@pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SMONTH_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 async def an_active_account(
@@ -190,6 +185,61 @@ async def test_a_liaison_sends_the_summary_a_material_and_a_case_from_a_phone(
             await shot(page, screenshots, "unit-case-duplicate-360.png")
             assert len(await intake.events("case.reported")) == 1
             assert elsewhere == []
+
+
+async def test_a_liaison_sees_the_summary_report_already_sent_and_what_sending_again_does(
+    start_intake: Any, mailbox: Mailbox, screenshots: Path
+) -> None:
+    report = {"unit": "45", "title": "广西壮族自治区2021年“安全生产月”活动总结",
+              "body": "全区组织开展了安全宣传咨询日等活动，排查整改隐患一批。"}  # fmt: skip
+    pdf = b"%PDF-1.4\n" + b"0" * 3000 + b"\n%%EOF\n"
+    async with (
+        start_intake(smtp_host=mailbox.host, smtp_port=mailbox.port) as intake,
+        serving(intake.app) as address,
+    ):
+        await an_active_account(intake, mailbox, "liaison.45@example.gov.cn", "王芳", "unit", "45")
+        sent = await intake.client.post("/v1/summary-reports", headers=intake.auth("unit", "45"),
+                                        data=report, files={"file": ("总结-广西.pdf", pdf, "application/pdf")})  # fmt: skip
+        assert sent.status_code == 202, sent.text
+        for viewport in (DESK, PHONE):
+            async with phone(address, viewport) as (page, elsewhere):
+                await sign_in(page, address, "liaison.45@example.gov.cn")
+                await page.goto(f"{address}/portal/unit/summary")
+                card = page.get_by_test_id("sent")
+                await expect(card.locator('[data-sent="title"]')).to_have_text(report["title"])
+                await expect(card.locator('[data-sent="times"]')).to_have_text("1 次")
+                await expect(card.locator('[data-sent="on_time"]')).to_contain_text(
+                    "按时报送（2021/"
+                )
+                await expect(card.locator('[data-sent="file"]')).to_have_text(
+                    "总结-广西.pdf（3 KiB）"
+                )
+                await expect(page.get_by_test_id("resend")).to_contain_text(
+                    "不选择新附件则保留已报送的附件“总结-广西.pdf”"
+                )
+                await expect(page.get_by_test_id("resend")).to_contain_text("仍记为按时报送")
+                # The form holds what was sent, to be edited rather than typed again.
+                await expect(page.locator("#title")).to_have_value(report["title"])
+                async with page.expect_download() as waiting:
+                    await page.get_by_role("button", name="下载已报送的附件").click()
+                download = await waiting.value
+                assert download.suggested_filename == "总结-广西.pdf"
+                assert await asyncio.to_thread(Path(await download.path()).read_bytes) == pdf
+                await no_sideways_scroll(page)
+                await shot(page, screenshots, f"unit-summary-sent-{viewport['width']}.png")
+                assert elsewhere == []
+
+        # Sent again from the phone without a file: the file is kept, the sending counted.
+        async with phone(address) as (page, _):
+            await sign_in(page, address, "liaison.45@example.gov.cn")
+            await page.goto(f"{address}/portal/unit/summary")
+            await page.get_by_label("报告正文").fill("更正后的正文：全区共开展宣传活动120场。")
+            await page.get_by_role("button", name="再次提交总结报告").click()
+            card = page.get_by_test_id("sent")
+            await expect(card.locator('[data-sent="times"]')).to_have_text("2 次")
+            await expect(card.locator('[data-sent="file"]')).to_have_text("总结-广西.pdf（3 KiB）")
+        read = await intake.client.get("/v1/summary-reports/45", headers=intake.auth("unit", "45"))
+        assert read.json()["body"] == "更正后的正文：全区共开展宣传活动120场。"
 
 
 async def test_office_staff_issue_an_account_mail_it_again_and_withdraw_it(

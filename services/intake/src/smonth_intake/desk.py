@@ -5,6 +5,7 @@ Like handlers.py, each runs in the caller's transaction, and a unit reads only i
 
 from typing import Any
 
+import asyncpg
 from pydantic import ValidationError
 
 from smonth_intake import domain, handlers, records, repository, tasks, workbook
@@ -12,6 +13,7 @@ from smonth_intake.handlers import Deps, check_unit
 from smonth_intake.models import ProgressReport
 from smonth_shared.auth import Principal
 from smonth_shared.db import Connection
+from smonth_shared.events import AttachedFile
 from smonth_shared.problems import Problem, problem_of
 
 KIND_ZH = {"progress": "进展情况统计表", "liaison": "联络员反馈表", "summary": "总结报告",
@@ -52,6 +54,40 @@ async def unit_submissions(
          "status": row["status"], "status_zh": _status_zh(row["status"])}
         for row in rows
     ]}  # fmt: skip
+
+
+async def summary_report(
+    conn: Connection, deps: Deps, unit: str, *, principal: Principal
+) -> dict[str, Any]:
+    """What the unit sent as its summary report, as it stands after its latest sending."""
+    row = await _summary_row(conn, deps, unit, principal)
+    file = AttachedFile.model_validate_json(row["file"]) if row["file"] else None
+    moments = ("first_received_at", "last_received_at", "on_time_received_at")
+    return {"unit": unit, "report_id": str(row["report_id"]), "title": row["title"],
+            "body": row["body"], "on_time": row["on_time"], "times": row["times"],
+            **{name: row[name] and row[name].isoformat() for name in moments},
+            "file": file and file.model_dump(include={"filename", "content_type", "size"})}  # fmt: skip
+
+
+async def summary_file(
+    conn: Connection, deps: Deps, unit: str, *, principal: Principal
+) -> AttachedFile:
+    row = await _summary_row(conn, deps, unit, principal)
+    if not row["file"]:
+        raise Problem(404, "No file", f"Unit {unit}'s summary report has no file.",
+                      "本单位的总结报告没有附件。")  # fmt: skip
+    return AttachedFile.model_validate_json(row["file"])
+
+
+async def _summary_row(
+    conn: Connection, deps: Deps, unit: str, principal: Principal
+) -> asyncpg.Record:
+    await _registered(conn, deps, unit, principal)
+    row = await repository.summary_report(conn, deps.campaign.id, unit)
+    if row is None:
+        raise Problem(404, "No summary report yet", f"Unit {unit} has sent no summary report yet.",
+                      "本单位尚未报送总结报告。")  # fmt: skip
+    return row
 
 
 async def latest_progress(

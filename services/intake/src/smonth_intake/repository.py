@@ -183,6 +183,17 @@ async def summary_state(
     return row["report_id"], receipt, file
 
 
+async def summary_report(conn: Connection, campaign: str, unit: str) -> asyncpg.Record | None:
+    """The unit's report as it stands, with how many times it was sent."""
+    return await conn.fetchrow(
+        "SELECT r.report_id, r.title, r.body, r.file, r.first_received_at, r.last_received_at,"
+        " r.on_time, r.on_time_received_at, (SELECT count(*) FROM summary_submissions s"
+        " WHERE s.report_id = r.report_id) AS times"
+        " FROM summary_reports r WHERE r.campaign = $1 AND r.unit = $2",
+        campaign, unit,
+    )  # fmt: skip
+
+
 async def save_summary(
     conn: Connection, *, report_id: UUID, submission_id: UUID, campaign: str, unit: str,
     title: str, body: str, file: AttachedFile | None, receipt: SummaryReceipt, on_time_now: bool,

@@ -28,6 +28,7 @@ def router(campaign: Campaign) -> APIRouter:
 def _characters(campaign: Campaign) -> str:
     templates = PAGES / "templates" / "app"
     sources = [(templates / t.name).read_text(encoding="utf-8") for t in templates.iterdir()]
+    sources.append((PAGES / "templates" / "base.html").read_text(encoding="utf-8"))
     sources.append((PAGES / "static" / "app.js").read_text(encoding="utf-8"))
     sources += [Path(module.__file__ or "").read_text(encoding="utf-8") for module in
                 (submissions, accounts, domain, filetypes, forms, handlers, models, problems)]  # fmt: skip

@@ -19,6 +19,7 @@ PAGES = files("smonth_intake") / "pages"
 ASSETS = {
     "portal.css": "text/css; charset=utf-8",
     "portal.js": "text/javascript; charset=utf-8",
+    "session.js": "text/javascript; charset=utf-8",
     "unit.css": "text/css; charset=utf-8",
     "unit.js": "text/javascript; charset=utf-8",
 }

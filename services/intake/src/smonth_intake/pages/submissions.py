@@ -8,7 +8,6 @@ reads the database.
 """
 
 import json
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from smonth_intake import domain, filetypes
 from smonth_intake.config import IntakeSettings
-from smonth_intake.pages.rendering import html
+from smonth_intake.pages.rendering import chinese_day, html
 from smonth_shared.campaign import Campaign
 from smonth_shared.clock import Clock
 
@@ -56,8 +55,9 @@ def router(settings: IntakeSettings, campaign: Campaign, clock: Clock) -> APIRou
         now = clock.now()
         return render(
             "summary.html", "summary", "总结报告",
-            deadline=_day(campaign.summary_deadline.astimezone(campaign.tz)),
-            today=_day(now.astimezone(campaign.tz)), on_time_now=campaign.summary_is_on_time(now),
+            deadline=chinese_day(campaign.summary_deadline.astimezone(campaign.tz)),
+            today=chinese_day(now.astimezone(campaign.tz)),
+            on_time_now=campaign.summary_is_on_time(now),
             rules=upload_rules("summary", settings.max_summary_bytes),
             accepted=_accepted("summary"), limit=_mib(settings.max_summary_bytes),
         )  # fmt: skip
@@ -75,7 +75,7 @@ def router(settings: IntakeSettings, campaign: Campaign, clock: Clock) -> APIRou
     async def cases() -> HTMLResponse:
         today = domain.office_today(campaign, clock.now())
         return render("cases.html", "cases", "典型案例", industries=campaign.industries,
-                      today=today.isoformat(), earliest=campaign.exposure.start.isoformat())  # fmt: skip
+                      today=today, earliest=campaign.exposure.start)  # fmt: skip
 
     @pages.get("/portal/office/accounts")
     async def accounts() -> HTMLResponse:
@@ -90,10 +90,6 @@ def _accepted(purpose: str) -> str:
     allowed = filetypes.ALLOWED[purpose]
     endings = [f".{ext}" for ext, kind in EXTENSIONS.items() if kind in allowed]
     return ",".join([*allowed, *endings])
-
-
-def _day(moment: datetime) -> str:
-    return f"{moment.year}年{moment.month}月{moment.day}日"
 
 
 def _mib(limit: int) -> str:

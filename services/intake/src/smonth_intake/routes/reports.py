@@ -1,16 +1,25 @@
-"""/v1/summary-reports: the unit's summary report, as JSON or with its file."""
+"""/v1/summary-reports: the unit's summary report, sent as JSON or with its file, and read back
+as it stands (with its file) by the unit itself or the office."""
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
-from smonth_intake import forms, handlers
+from smonth_intake import desk, forms, handlers
 from smonth_intake.blobs import BlobStore
 from smonth_intake.config import IntakeSettings
 from smonth_intake.models import SummaryReport
-from smonth_intake.routes import Accept, IdempotencyKey, request_body, resource_router, with_file
+from smonth_intake.routes import (
+    Accept,
+    IdempotencyKey,
+    UnitPath,
+    request_body,
+    resource_router,
+    with_file,
+)
 from smonth_shared.auth import Principal, forbid_other_unit, requires
 from smonth_shared.openapi import problem_responses
 
@@ -20,6 +29,7 @@ def router(
 ) -> APIRouter:
     api = resource_router()
     for_a_unit = requires(accept.runtime.verifier, "unit", "system", "admin")
+    readers = requires(accept.runtime.verifier, "unit", "staff", "system", "admin")
     schema = SummaryReport.model_json_schema()
 
     @api.post("/summary-reports", status_code=202, tags=["units"],
@@ -45,5 +55,27 @@ def router(
             lambda conn: handlers.submit_summary(
                 conn, deps(), report, file=file, principal=principal),
         )  # fmt: skip
+
+    @api.get("/summary-reports/{unit}", tags=["units"], responses=problem_responses(404, 422),
+             summary="The unit's summary report as it stands: when it was sent, on time or not, "
+             "its file's name and size")  # fmt: skip
+    async def summary_report(
+        unit: UnitPath, principal: Annotated[Principal, Depends(readers)]
+    ) -> dict[str, Any]:
+        async with accept.runtime.pool.acquire() as conn:
+            return await desk.summary_report(conn, deps(), unit, principal=principal)
+
+    @api.get("/summary-reports/{unit}/file", tags=["units"], response_class=FileResponse,
+             responses={200: {"content": {"application/octet-stream": {"schema": {
+                 "type": "string", "format": "binary"}}}}, **problem_responses(404, 422)},
+             summary="The file of the unit's summary report, as it was sent")  # fmt: skip
+    async def summary_file(
+        unit: UnitPath, principal: Annotated[Principal, Depends(readers)]
+    ) -> FileResponse:
+        async with accept.runtime.pool.acquire() as conn:
+            file = await desk.summary_file(conn, deps(), unit, principal=principal)
+        return FileResponse(store.path_of(file.location), media_type=file.content_type, headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file.filename)}",
+            "Cache-Control": "no-store"})  # fmt: skip
 
     return api

@@ -1,9 +1,9 @@
 // The account pages: which one is shown follows the path (/portal/<page>). Each form posts JSON
 // to intake's own API; a refusal's Chinese message is shown next to its field. The one-time link
-// comes in the fragment, which no server sees, and is dropped from the address bar at once.
+// comes in the fragment, which no server sees, and is dropped from the address bar at once. The
+// tokens a sign-in answers are kept by session.js, which every signed-in page shares.
 "use strict";
 
-const TOKENS_KEY = "smonth.account";
 const ROLES = { unit: "单位联络员", staff: "办公室工作人员", admin: "管理员", system: "部门系统" };
 
 const page = location.pathname.replace(/^\/portal\//, "").replace(/\/$/, "");
@@ -40,7 +40,7 @@ function showProblem(form, problem) {
 }
 
 function signedIn(tokens) {
-  sessionStorage.setItem(TOKENS_KEY, JSON.stringify(tokens));
+  session.keep(tokens);
   const account = tokens.account || {};
   const panel = document.getElementById("signed-in");
   for (const dd of panel.querySelectorAll("[data-field]")) {
@@ -105,28 +105,15 @@ async function submit(event) {
   }
 }
 
-async function signOut() {
-  const tokens = JSON.parse(sessionStorage.getItem(TOKENS_KEY) || "{}");
-  sessionStorage.removeItem(TOKENS_KEY);
-  if (tokens.refresh_token) {
-    await fetch("/v1/auth/sign-out", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh_token: tokens.refresh_token }),
-    }).catch(() => undefined);
-  }
-  location.assign("/portal/sign-in");
-}
-
 document.addEventListener("DOMContentLoaded", () => {
   const section = document.querySelector(`[data-page="${page}"]`);
   if (section) section.hidden = false;
   for (const form of document.querySelectorAll("form")) form.addEventListener("submit", submit);
-  document.getElementById("sign-out").addEventListener("click", signOut);
+  document.getElementById("sign-out").addEventListener("click", session.signOut);
   if (section?.querySelector("[data-needs-link]") && !link) {
     section.querySelector("form").hidden = true;
     show("链接不完整：请从邮件中完整打开链接，或联系办公室重新发送。", "error");
   }
-  const kept = sessionStorage.getItem(TOKENS_KEY);
-  if (page === "sign-in" && kept) signedIn(JSON.parse(kept));
+  const kept = session.kept();
+  if (page === "sign-in" && kept) signedIn(kept);
 });

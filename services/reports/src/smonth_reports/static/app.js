@@ -2,6 +2,9 @@
 // The page itself is static and holds no data; the token lives only in this tab's sessionStorage
 // (typed once, or handed over in the address's #token= fragment, which never reaches a server),
 // and every fetch sends it as a Bearer header. Refreshes on a timer, without reloading the page.
+// The link to intake's account administration (another origin, another sessionStorage) hands the
+// token over the same way, in the fragment, so that a signed-in staff member need not sign in
+// again there; intake's page drops it from its address bar at once.
 "use strict";
 (() => {
   const TOKEN_KEY = "smonth.reports.token";
@@ -218,6 +221,14 @@
     sessionStorage.setItem(TOKEN_KEY, token);
     $("token").value = "";
     load();
+  });
+  // Only on a plain click, at the moment of leaving: the token is never left in the link's
+  // address (where "copy link", a new tab or the status bar would show it).
+  $("accounts-link").addEventListener("click", (event) => {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    location.assign(`${event.currentTarget.href.split("#")[0]}#access_token=${encodeURIComponent(token)}`);
   });
   $("sign-out").addEventListener("click", () => {
     sessionStorage.removeItem(TOKEN_KEY);

@@ -1,26 +1,16 @@
 // The signed-in pages (summary report, materials, typical cases, account administration): a
-// small app over intake's own API. The tokens are the sign-in page's, kept in this tab's
-// sessionStorage, and go as a Bearer header; an expired access token is renewed once with the
-// refresh token. A file is checked (type and size) before its upload starts, and again by the
-// server, whose Chinese refusal is shown next to the field.
+// small app over intake's own API, with the account session.js keeps. A file is checked (type and
+// size) before its upload starts, and again by the server, whose Chinese refusal is shown next
+// to the field.
 "use strict";
 
 (function () {
-  const TOKENS_KEY = "smonth.account";
   const ROLES = { unit: "单位联络员", staff: "办公室工作人员", admin: "管理员" };
   const STATUSES = { invited: "待激活", active: "已激活", withdrawn: "已停用" };
   const $ = (id) => document.getElementById(id);
   const facts = JSON.parse($("facts").textContent);
   const page = document.body.dataset.page;
   const allowed = document.body.dataset.roles.split(" ");
-
-  function kept() {
-    try {
-      return JSON.parse(sessionStorage.getItem(TOKENS_KEY) || "null");
-    } catch {
-      return null;
-    }
-  }
 
   // One request: XMLHttpRequest, for the upload's progress events that fetch cannot give.
   function send(method, url, body, token, onProgress) {
@@ -51,27 +41,9 @@
     });
   }
 
-  async function renewed(tokens) {
-    if (!tokens.refresh_token) return null;
-    const answer = await send("POST", "/v1/auth/refresh", { refresh_token: tokens.refresh_token });
-    if (!answer.ok) return null;
-    sessionStorage.setItem(TOKENS_KEY, JSON.stringify(answer.body));
-    return answer.body;
-  }
-
-  async function call(method, url, body, onProgress) {
-    const tokens = kept() || {};
-    let answer = await send(method, url, body, tokens.access_token, onProgress);
-    if (answer.status === 401) {
-      const fresh = await renewed(tokens);
-      if (!fresh) {
-        sessionStorage.removeItem(TOKENS_KEY);
-        needSignIn("登录已过期，请重新登录。");
-        throw new Error("signed out");
-      }
-      answer = await send(method, url, body, fresh.access_token, onProgress);
-    }
-    return answer;
+  function call(method, url, body, onProgress) {
+    return session.authorised((token) => send(method, url, body, token, onProgress),
+      () => needSignIn("登录已过期，请重新登录。"));
   }
 
   function needSignIn(text) {
@@ -272,9 +244,69 @@
     }
   }
 
-  function summaryPage(account) {
+  // What the unit has sent, and what sending again would do (handlers.submit_summary's rules:
+  // the title and text replaced, the file only by a new one, an on-time receipt kept).
+  function resendEffects(report) {
+    const effects = ["标题和正文将被替换为新填写的内容（下方已填入已报送的内容，可在此基础上修改）。"];
+    effects.push(report.file
+      ? `不选择新附件则保留已报送的附件“${report.file.filename}”；选择新附件则替换它。`
+      : "可随再次报送附上附件。");
+    effects.push(report.on_time
+      ? "本单位已按时报送，再次报送仍记为按时报送，首次报送时间不变。"
+      : "本单位此前的报送已逾期，再次报送仍记为逾期。");
+    return effects;
+  }
+
+  function showSent(report, form) {
+    const shown = {
+      title: report.title, times: `${report.times} 次`,
+      first_received_at: moment(report.first_received_at),
+      last_received_at: moment(report.last_received_at),
+      on_time: report.on_time ? `按时报送（${moment(report.on_time_received_at)}）` : "逾期报送",
+      file: report.file ? `${report.file.filename}（${size(report.file.size)}）` : "无附件",
+    };
+    for (const dd of $("sent").querySelectorAll("[data-sent]")) dd.textContent = shown[dd.dataset.sent];
+    $("resend").replaceChildren(...resendEffects(report).map((text) => {
+      const item = document.createElement("li");
+      item.textContent = text;
+      return item;
+    }));
+    $("sent-download").hidden = !report.file;
+    $("sent").hidden = false;
+    $("resend-hint").hidden = true;
+    form.querySelector('button[type="submit"]').textContent = "再次提交总结报告";
+  }
+
+  async function downloadSent(unit, file) {
+    const answer = await session.authorised(
+      (token) => fetch(`/v1/summary-reports/${unit}/file`, { headers: { Authorization: `Bearer ${token}` } }),
+      () => needSignIn("登录已过期，请重新登录。"));
+    if (!answer.ok) return banner("附件下载失败，请稍后再试。", "error");
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await answer.blob());
+    link.download = file.filename;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  }
+
+  async function summaryPage(account) {
     const form = $("summary-form");
     const rules = JSON.parse(form.dataset.rules);
+    let sent = null;
+    async function loadSent(prefill) {
+      const answer = await call("GET", `/v1/summary-reports/${account.unit}`);
+      if (answer.status === 404) return;
+      if (!answer.ok) return banner(answer.body.detail_zh || "无法读取已报送的总结报告。", "error");
+      sent = answer.body;
+      showSent(sent, form);
+      if (prefill) {
+        $("title").value = sent.title;
+        $("body").value = sent.body;
+      }
+    }
+    $("download-summary").addEventListener("click", () => downloadSent(account.unit, sent.file));
     watchFile(form, () => rules);
     submitting(form, async () => {
       const body = { ...values(form), unit: account.unit };
@@ -286,7 +318,10 @@
       if (!answer.ok) return showProblem(form, answer);
       showResult(form, { ...answer.body, received_at: moment(answer.body.received_at),
         on_time: answer.body.on_time ? "按时报送" : "逾期报送" });
+      await loadSent(false);
     });
+    await loadSent(true).catch(() => banner("无法连接服务器，请检查网络后刷新页面。", "error"));
+    document.body.dataset.ready = "true";
   }
 
   function materialsPage(account) {
@@ -414,24 +449,19 @@
     list();
   }
 
-  async function signOut() {
-    const tokens = kept() || {};
-    sessionStorage.removeItem(TOKENS_KEY);
-    if (tokens.refresh_token) {
-      await send("POST", "/v1/auth/sign-out", { refresh_token: tokens.refresh_token }).catch(() => undefined);
+  async function start() {
+    const account = ((await session.adopt()) || {}).account;
+    if (!account) return needSignIn("此页面需要登录后使用。");
+    if (!allowed.includes(account.role) || (allowed.includes("unit") && !account.unit)) {
+      return needSignIn(`当前登录的账号（${ROLES[account.role] || account.role}）不能使用此页面，请换用有权限的账号登录。`);
     }
-    location.assign("/portal/sign-in");
+    $("who-unit").textContent = account.unit ? `${facts.units[account.unit] || account.unit}` : ROLES[account.role];
+    $("who-name").textContent = account.name ? ` · ${account.name}` : "";
+    $("who").hidden = false;
+    $("content").hidden = false;
+    $("sign-out").addEventListener("click", session.signOut);
+    ({ summary: summaryPage, materials: materialsPage, cases: casesPage, accounts: accountsPage })[page](account);
   }
 
-  const account = (kept() || {}).account;
-  if (!account) return needSignIn("此页面需要登录后使用。");
-  if (!allowed.includes(account.role) || (allowed.includes("unit") && !account.unit)) {
-    return needSignIn(`当前登录的账号（${ROLES[account.role] || account.role}）不能使用此页面，请换用有权限的账号登录。`);
-  }
-  $("who-unit").textContent = account.unit ? `${facts.units[account.unit] || account.unit}` : ROLES[account.role];
-  $("who-name").textContent = account.name;
-  $("who").hidden = false;
-  $("content").hidden = false;
-  $("sign-out").addEventListener("click", signOut);
-  ({ summary: summaryPage, materials: materialsPage, cases: casesPage, accounts: accountsPage })[page](account);
+  start();
 })();

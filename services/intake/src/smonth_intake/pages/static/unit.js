@@ -1,47 +1,25 @@
-// The unit's desk: the sign-in page keeps the account's tokens in this tab's sessionStorage; every
-// read and write here is a call to intake's own API with that bearer token, and a refusal's
-// Chinese message is shown next to its field. An expired access token is renewed once with the
-// refresh token, as the sign-in answer allows.
+// The unit's desk: every read and write here is a call to intake's own API with the account
+// session.js keeps, and a refusal's Chinese message is shown next to its field.
 "use strict";
 
-const TOKENS_KEY = "smonth.account";
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const VIEWS = ["tasks", "progress", "liaison", "history"];
 const LINKS = { progress: "#progress", liaison: "#liaison" };
 const $ = (id) => document.getElementById(id);
 
-let tokens = JSON.parse(sessionStorage.getItem(TOKENS_KEY) || "null");
-const account = (tokens && tokens.account) || {};
-const unit = account.role === "unit" ? account.unit : null;
-
-async function renew() {
-  const response = await fetch("/v1/auth/refresh", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ refresh_token: tokens.refresh_token }),
-  });
-  if (!response.ok) return false;
-  tokens = await response.json();
-  sessionStorage.setItem(TOKENS_KEY, JSON.stringify(tokens));
-  return true;
-}
+let account = {};
+let unit = null;
 
 async function api(path, { method = "GET", json, body, type, raw = false } = {}) {
-  const send = () => {
-    const headers = { Authorization: `Bearer ${tokens.access_token}`, Accept: "application/json" };
+  const send = (token) => {
+    const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
     if (json !== undefined) headers["Content-Type"] = "application/json";
     if (type) headers["Content-Type"] = type;
     return fetch(path, {
       method, headers, body: json !== undefined ? JSON.stringify(json) : body,
     });
   };
-  let response = await send();
-  if (response.status === 401 && tokens.refresh_token && (await renew())) response = await send();
-  if (response.status === 401) {
-    sessionStorage.removeItem(TOKENS_KEY);
-    location.assign("/portal/sign-in");
-    throw new Error("signed out");
-  }
+  const response = await session.authorised(send, () => location.assign("/portal/sign-in"));
   if (raw && response.ok) return { ok: true, status: response.status, blob: await response.blob() };
   const answer = await response.json().catch(() => ({}));
   return { ok: response.ok, status: response.status, body: answer };
@@ -89,6 +67,12 @@ function showProblem(form, problem, messageId) {
   if (first) first.focus();
 }
 
+// A calendar date (2021-07-05) as the pages write it: 2021年7月5日.
+function chineseDay(iso) {
+  const [year, month, date] = iso.split("-").map(Number);
+  return `${year}年${month}月${date}日`;
+}
+
 function day(iso) {
   return new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
 }
@@ -104,7 +88,7 @@ async function loadTasks() {
   const { ok, body } = await api(`/v1/units/${unit}/tasks`);
   if (!ok) return banner(body.detail_zh || "无法读取本单位任务。");
   $("unit-name").textContent = body.name;
-  $("tasks-lead").textContent = `今天是 ${body.today}。以下是本单位需要完成的报送事项：`;
+  $("tasks-lead").textContent = `今天是${chineseDay(body.today)}。以下是本单位需要完成的报送事项：`;
   const list = $("tasks");
   list.replaceChildren();
   for (const task of body.tasks) {
@@ -120,7 +104,7 @@ async function loadTasks() {
     }
     item.append(title, element("p", "", ""));
     item.lastChild.append(element("span", "badge", task.status_zh), ` ${task.detail_zh}`);
-    if (task.due) item.append(element("p", "due", `截止日期：${task.due}`));
+    if (task.due) item.append(element("p", "due", `截止日期：${chineseDay(task.due)}`));
     list.append(item);
   }
   if (!$("as_of").value) $("as_of").value = body.today;
@@ -131,7 +115,7 @@ async function loadProgress() {
   if (!ok && status !== 404) return banner(body.detail_zh || "无法读取上次报送的统计数。");
   const last = ok ? body : { indicators: {} };
   $("progress-last").textContent = ok
-    ? `已填入上次报送（截至 ${last.as_of}）的累计数，请在此基础上更新。`
+    ? `已填入上次报送（截至${chineseDay(last.as_of)}）的累计数，请在此基础上更新。`
     : "本单位尚未报送过统计表。";
   for (const input of document.querySelectorAll("[data-indicator]")) {
     const earlier = last.indicators[input.name];
@@ -159,7 +143,7 @@ async function submitProgress(event) {
       method: "POST", json: { unit, as_of: form.as_of.value, indicators },
     });
     if (!ok) return showProblem(form, body, "progress-message");
-    message("progress-message", `已提交：截至 ${form.as_of.value} 的统计数已接收。`, "ok");
+    message("progress-message", `已提交：截至${chineseDay(form.as_of.value)}的统计数已接收。`, "ok");
     await Promise.all([loadTasks(), loadProgress(), loadHistory()]);
   } finally {
     button.disabled = false;
@@ -251,19 +235,9 @@ function show() {
   }
 }
 
-async function signOut() {
-  sessionStorage.removeItem(TOKENS_KEY);
-  if (tokens.refresh_token) {
-    await fetch("/v1/auth/sign-out", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh_token: tokens.refresh_token }),
-    }).catch(() => undefined);
-  }
-  location.assign("/portal/sign-in");
-}
-
 document.addEventListener("DOMContentLoaded", async () => {
+  account = ((await session.adopt()) || {}).account || {};
+  unit = account.role === "unit" ? account.unit : null;
   if (!unit) {
     $("signed-out").hidden = false;
     for (const link of document.querySelectorAll(".tabs a")) link.hidden = true;
@@ -271,7 +245,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   }
   $("whoami").hidden = false;
   $("account-name").textContent = `联络员 ${account.name || ""}`;
-  $("sign-out").addEventListener("click", signOut);
+  $("sign-out").addEventListener("click", session.signOut);
   $("progress-form").addEventListener("submit", submitProgress);
   $("liaison-form").addEventListener("submit", submitLiaison);
   $("download-workbook").addEventListener("click", downloadWorkbook);
