@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from smonth_exposure import domain, handlers, repository
 from smonth_shared import idempotency
@@ -18,14 +18,13 @@ from smonth_shared.events import Month, ProvinceCode
 from smonth_shared.openapi import problem_responses
 from smonth_shared.problems import Problem
 from smonth_shared.runtime import Runtime
+from smonth_shared.storable import StorableBody
 
 MAX_OFFSET = 2**31 - 1  # PostgreSQL takes a bigint; no campaign comes near an int4
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-class RejectionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RejectionRequest(StorableBody):
     reason: str = Field(
         min_length=1, max_length=2000, description="Why the case does not count, for the province."
     )

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from smonth_intake import accounts
 from smonth_intake.models import Email, Text50, Text100
@@ -20,6 +20,7 @@ from smonth_shared.events import UnitCode
 from smonth_shared.openapi import problem_responses
 from smonth_shared.problems import Problem
 from smonth_shared.runtime import Runtime
+from smonth_shared.storable import StorableBody
 
 T = TypeVar("T")
 Password = Annotated[
@@ -37,8 +38,8 @@ AccountId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", examples=["3f9a0c71d2
 ClientPath = Annotated[str, Path(min_length=3, max_length=20, pattern=r"^[a-z0-9][a-z0-9.-]+$")]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Body(StorableBody):
+    """What an account's or a system's request sends."""
 
 
 class SignIn(Body):

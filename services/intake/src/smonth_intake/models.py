@@ -5,14 +5,15 @@ The same models validate HTTP bodies and the `data` of envelopes on `smonth.inbo
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, Field, HttpUrl
 
 from smonth_shared.events import IndustryCode, ProvinceCode, UnitCode
 from smonth_shared.problems import rule
+from smonth_shared.storable import StorableBody
 
 CHINESE_MOBILE = r"^(\+?86[- ]?)?1[3-9]\d{9}$"
 # An office number always carries its area code (010, 0755...): 010-64463407, (010)64463407.
@@ -61,15 +62,6 @@ def _email(value: str) -> str:
     return value
 
 
-def _storable(value: str) -> None:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise rule("text", "contains a character that is not text", "含有无法保存的字符") from None
-    if "\x00" in value:
-        raise rule("text", "contains a NUL character", "含有无法保存的字符")
-
-
 Text50 = Annotated[str, Field(min_length=1, max_length=50)]
 Text100 = Annotated[str, Field(min_length=1, max_length=100)]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -92,16 +84,8 @@ Email = Annotated[
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
-class Submission(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL stores no NUL in text; refuse it here rather than fail at the INSERT.
-        if isinstance(value, str):
-            _storable(value)
-        return value
+class Submission(StorableBody):
+    """What a unit, a system or the public submits."""
 
 
 class ProgressReport(Submission):
