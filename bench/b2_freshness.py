@@ -18,7 +18,7 @@ from bench.context import Context
 from bench.data import Tips
 from bench.load import ConnectionPool, open_loop, percentile
 from bench.month import MonthSystem, shown
-from bench.report import Figure
+from bench.report import Figure, at_most
 from bench.stack import create_topic, delete_topics, fresh_database, partitions_of
 from smonth_shared.outbox import new_producer
 
@@ -153,7 +153,7 @@ async def run(ctx: Context, figure: Figure, month: MonthSystem) -> None:
     how = (f"open loop at {volumes.b2_rate:.0f} tips/s for {volumes.b2_seconds:.0f} s; the "
            "summary polled back to back; baseline: asyncpg INSERT then aiokafka send→receive "
            "at the same rate")  # fmt: skip
-    p50 = figure.row("freshness p50", "ms", how=how)
+    p50 = figure.row("freshness p50", "ms", target="≤ 30 ms", check=at_most(30), how=how)
     p99 = figure.row(
         "freshness p99", "ms", target="< 1000 ms and ≤ 3× baseline",
         check=lambda median, ratio: median < 1000 and ratio is not None and ratio <= 3, how=how,

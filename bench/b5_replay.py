@@ -19,7 +19,7 @@ from smonth_reports.replay import replay
 from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import new_producer
 
-TWO_MINUTES = 120.0
+ONE_MINUTE = 60.0
 
 
 async def publish_mix(kafka: KafkaAccess, count: int) -> tuple[str, ...]:
@@ -103,8 +103,8 @@ async def run(ctx: Context, figure: Figure) -> None:
         "20% resolved, 10% cases and snapshots), fresh schema; baseline: aiokafka from the "
         "beginning to the end, every record COPYed, one transaction",
     )  # fmt: skip
-    total = figure.row(f"replay of {count:,} events, total", "s", target="< 120 s",
-                       check=below(TWO_MINUTES))  # fmt: skip
+    total = figure.row(f"replay of {count:,} events, total", "s", target="< 60 s",
+                       check=below(ONE_MINUTE))  # fmt: skip
     topics = await publish_mix(ctx.kafka, count)
     try:
         async with fresh_database(ctx.server_url, "b5") as dsn:
