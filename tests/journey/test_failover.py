@@ -266,7 +266,8 @@ def test_every_write_is_counted_once_through_kills_and_outages(
     print(
         f"\nfailover journey: accepted {load.total} ({dict(load.accepted)}; by intake "
         f"{sorted(load.accepted_by_intake.values())}), counted {counted['tips']} tips + "
-        f"{counted['cases']} cases in both reports; reminders {len(reminders)} sent "
+        f"{counted['cases']} cases in both reports ({counted['counted_by_exposure']} by "
+        f"exposure's assessments); reminders {len(reminders)} sent "
         f"(e-mails {len(mails)}, SMS {texts}); June closed {sum(closings.values())} times for "
         f"{len(closings)} provinces; intake answered {broker_answered} × 202 with the broker "
         f"frozen, {database_answered} with the database frozen; load {loaded:.1f} s, "
@@ -277,7 +278,8 @@ def test_every_write_is_counted_once_through_kills_and_outages(
     assert all(count > 0 for count in load.accepted_by_intake.values())
     assert len(load.accepted_by_intake) == 2
     assert broker_answered > 0, "intake stopped answering while the broker was away"
-    assert counted == {"tips": load.accepted["tip"], "cases": load.accepted["case"]}
+    assert counted == {"tips": load.accepted["tip"], "cases": load.accepted["case"],
+                       "counted_by_exposure": load.accepted["case"]}  # fmt: skip
     assert closings == dict.fromkeys(PROVINCES, 1)
     sent_by_mail = {row["id"] for row in reminders if row["channel"] == "email"}
     assert mails == Counter(sent_by_mail), "a reminder mailed twice, or mailed without a record"
@@ -297,14 +299,22 @@ def _settled_summaries(
     """Once both reports show every accepted write and reports has read all there is: what it
     counted since the start (a doubled write would show here), the same from either instance."""
     expected_tips = before["tips"]["received"] + load.accepted["tip"]
-    expected_cases = before["exposure"]["cases_total"] + load.accepted["case"]
+    expected_cases = before["exposure"]["cases_reported"] + load.accepted["case"]
+
+    shown: list[tuple[int, int]] = []
 
     def shows_everything() -> bool:
-        return all(s["tips"]["received"] >= expected_tips
-                   and s["exposure"]["cases_total"] >= expected_cases
-                   for s in (_summary(url, staff) for url in deployment.urls("reports")))  # fmt: skip
+        shown[:] = [(s["tips"]["received"], s["exposure"]["cases_reported"])
+                    for s in (_summary(url, staff) for url in deployment.urls("reports"))]  # fmt: skip
+        return all(tips >= expected_tips and cases >= expected_cases for tips, cases in shown)
 
-    eventually_blocking(shows_everything, timeout=180, what="both reports show every write")
+    try:
+        eventually_blocking(shows_everything, timeout=180, what="both reports show every write")
+    except AssertionError as late:
+        raise AssertionError(
+            f"{late}: {expected_tips} tips and {expected_cases} cases accepted, the two reports "
+            f"show {shown}; intake's outboxes: {_outbox_rows(deployment)}"
+        ) from None
     deployment.caught_up("reports", TIP.name, CASE.name)
     first, second = (_summary(url, staff) for url in deployment.urls("reports"))
     for part in ("tips", "exposure", "units", "totals"):
@@ -313,7 +323,17 @@ def _settled_summaries(
                    - before["tips"]["by_province"].get(p, 0) for p in PROVINCES}  # fmt: skip
     assert {p: n for p, n in by_province.items() if n} == dict(load.tips_by_province)
     return {"tips": first["tips"]["received"] - before["tips"]["received"],
-            "cases": first["exposure"]["cases_total"] - before["exposure"]["cases_total"]}  # fmt: skip
+            "cases": first["exposure"]["cases_reported"] - before["exposure"]["cases_reported"],
+            # exposure's own count, by its month assessments: the same cases, counted once
+            "counted_by_exposure": first["exposure"]["cases_total"]
+            - before["exposure"]["cases_total"]}  # fmt: skip
+
+
+def _outbox_rows(deployment: Deployment) -> list[str]:
+    """What intake's relays have still to publish, as their /metrics say."""
+    return [line for url in deployment.urls("intake")
+            for line in httpx.get(f"{url}/metrics", timeout=30).text.splitlines()
+            if line.startswith("smonth_outbox_backlog_rows")]  # fmt: skip
 
 
 def _settled_june_closings(deployment: Deployment) -> Counter[str]:
@@ -442,7 +462,7 @@ async def _read_since(kafka: KafkaAccess, since: dict[TopicPartition, int]) -> l
         for partition, offset in since.items():
             reader.seek(partition, offset)
         events: list[dict[str, Any]] = []
-        while any(await reader.position(p) < ends[p] for p in since):
+        while [p for p in since if await reader.position(p) < ends[p]]:
             batches = await reader.getmany(timeout_ms=1000)
             events += [json.loads(record.value) for records in batches.values()
                        for record in records if record.value]  # fmt: skip
