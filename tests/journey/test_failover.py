@@ -266,8 +266,7 @@ def test_every_write_is_counted_once_through_kills_and_outages(
     print(
         f"\nfailover journey: accepted {load.total} ({dict(load.accepted)}; by intake "
         f"{sorted(load.accepted_by_intake.values())}), counted {counted['tips']} tips + "
-        f"{counted['cases']} cases in both reports ({counted['counted_by_exposure']} by "
-        f"exposure's assessments); reminders {len(reminders)} sent "
+        f"{counted['cases']} cases in both reports; reminders {len(reminders)} sent "
         f"(e-mails {len(mails)}, SMS {texts}); June closed {sum(closings.values())} times for "
         f"{len(closings)} provinces; intake answered {broker_answered} × 202 with the broker "
         f"frozen, {database_answered} with the database frozen; load {loaded:.1f} s, "
@@ -278,8 +277,7 @@ def test_every_write_is_counted_once_through_kills_and_outages(
     assert all(count > 0 for count in load.accepted_by_intake.values())
     assert len(load.accepted_by_intake) == 2
     assert broker_answered > 0, "intake stopped answering while the broker was away"
-    assert counted == {"tips": load.accepted["tip"], "cases": load.accepted["case"],
-                       "counted_by_exposure": load.accepted["case"]}  # fmt: skip
+    assert counted == {"tips": load.accepted["tip"], "cases": load.accepted["case"]}
     assert closings == dict.fromkeys(PROVINCES, 1)
     sent_by_mail = {row["id"] for row in reminders if row["channel"] == "email"}
     assert mails == Counter(sent_by_mail), "a reminder mailed twice, or mailed without a record"
@@ -323,10 +321,7 @@ def _settled_summaries(
                    - before["tips"]["by_province"].get(p, 0) for p in PROVINCES}  # fmt: skip
     assert {p: n for p, n in by_province.items() if n} == dict(load.tips_by_province)
     return {"tips": first["tips"]["received"] - before["tips"]["received"],
-            "cases": first["exposure"]["cases_reported"] - before["exposure"]["cases_reported"],
-            # exposure's own count, by its month assessments: the same cases, counted once
-            "counted_by_exposure": first["exposure"]["cases_total"]
-            - before["exposure"]["cases_total"]}  # fmt: skip
+            "cases": first["exposure"]["cases_reported"] - before["exposure"]["cases_reported"]}  # fmt: skip
 
 
 def _outbox_rows(deployment: Deployment) -> list[str]:
