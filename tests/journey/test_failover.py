@@ -279,9 +279,17 @@ def test_every_write_is_counted_once_through_kills_and_outages(
     assert broker_answered > 0, "intake stopped answering while the broker was away"
     assert counted == {"tips": load.accepted["tip"], "cases": load.accepted["case"]}
     assert closings == dict.fromkeys(PROVINCES, 1)
-    sent_by_mail = {row["id"] for row in reminders if row["channel"] == "email"}
-    assert mails == Counter(sent_by_mail), "a reminder mailed twice, or mailed without a record"
-    assert texts == sum(1 for row in reminders if row["channel"] == "sms")
+    # A sender killed between the server's answer and its own record leaves the reminder
+    # 'sending'; the other instance sends it again (at least once: never lost to a crash), with
+    # the same Message-ID, so the mail server can drop the repeat. Only those may come twice.
+    by_mail = {row["id"]: row for row in reminders if row["channel"] == "email"}
+    assert set(mails) == set(by_mail), "a reminder not mailed, or mailed without a record"
+    repeated = {rid: count for rid, count in mails.items() if count > 1}
+    assert all(by_mail[rid]["attempts"] >= count for rid, count in repeated.items()), repeated
+    by_text = [row for row in reminders if row["channel"] == "sms"]
+    assert len(by_text) <= texts <= sum(row["attempts"] for row in by_text)
+    print(f"re-sent after the kill: {sum(repeated.values()) - len(repeated)} e-mails "
+          f"(same Message-ID), {texts - len(by_text)} SMS")
 
 
 def _summary(reports: str, headers: dict[str, str]) -> dict[str, Any]:
