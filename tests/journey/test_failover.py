@@ -288,8 +288,10 @@ def test_every_write_is_counted_once_through_kills_and_outages(
     assert all(by_mail[rid]["attempts"] >= count for rid, count in repeated.items()), repeated
     by_text = [row for row in reminders if row["channel"] == "sms"]
     assert len(by_text) <= texts <= sum(row["attempts"] for row in by_text)
-    print(f"re-sent after the kill: {sum(repeated.values()) - len(repeated)} e-mails "
-          f"(same Message-ID), {texts - len(by_text)} SMS")
+    print(
+        f"re-sent after the kill: {sum(repeated.values()) - len(repeated)} e-mails "
+        f"(same Message-ID), {texts - len(by_text)} SMS"
+    )
 
 
 def _summary(reports: str, headers: dict[str, str]) -> dict[str, Any]:
