@@ -19,8 +19,9 @@ from bench.data import Tips
 from bench.load import ConnectionPool, open_loop, percentile
 from bench.month import MonthSystem, shown
 from bench.report import Figure, at_most
-from bench.stack import create_topic, delete_topics, fresh_database, partitions_of
+from bench.stack import create_topic, delete_topics, fresh_database
 from smonth_shared.outbox import new_producer
+from smonth_shared.topics import topic_partitions
 
 
 async def freshness(month: MonthSystem, rate: float, seconds: float, seed: int) -> list[float]:
@@ -105,7 +106,7 @@ async def raw_hops(ctx: Context, rate: float, seconds: float) -> list[float]:
                                 group_id=None)  # fmt: skip
     await producer.start()
     await consumer.start()
-    partitions = await partitions_of(ctx.kafka, (topic,))
+    partitions = await topic_partitions(ctx.kafka, (topic,))
     consumer.assign(partitions)
     await consumer.seek_to_end(*partitions)
     for partition in partitions:

@@ -13,11 +13,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench.context import Context
 from bench.data import Event, Events
 from bench.report import Figure, at_least_ratio, below
-from bench.stack import JWT_SECRET, create_topic, delete_topics, fresh_database, partitions_of
+from bench.stack import JWT_SECRET, create_topic, delete_topics, fresh_database
 from smonth_reports.config import ReportsSettings
 from smonth_reports.replay import replay
 from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import new_producer
+from smonth_shared.topics import topic_partitions
 
 ONE_MINUTE = 60.0
 
@@ -68,7 +69,7 @@ async def raw_copy(ctx: Context, dsn: str, topics: tuple[str, ...]) -> tuple[flo
     try:
         await conn.execute("CREATE TEMPORARY TABLE events (id uuid, type text, subject text,"
                            " data jsonb)")  # fmt: skip
-        partitions = await partitions_of(ctx.kafka, topics)
+        partitions = await topic_partitions(ctx.kafka, topics)
         consumer.assign(partitions)
         end = await consumer.end_offsets(partitions)
         await consumer.seek_to_beginning(*partitions)

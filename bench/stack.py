@@ -20,7 +20,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import psutil
-from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from cryptography.fernet import Fernet
@@ -132,17 +131,6 @@ async def create_topic(kafka: KafkaAccess, prefix: str, partitions: int = 12) ->
     finally:
         await admin.close()
     return name
-
-
-async def partitions_of(kafka: KafkaAccess, topics: tuple[str, ...]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(**kafka.client_options())
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    return [TopicPartition(topic["topic"], partition["partition"])
-            for topic in described for partition in topic["partitions"]]  # fmt: skip
 
 
 async def delete_topics(kafka: KafkaAccess, *names: str) -> None:

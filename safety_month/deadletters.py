@@ -16,12 +16,12 @@ from importlib.resources import files
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from smonth_shared.db import connect, migrate
 from smonth_shared.events import DEADLETTER, INBOUND
 from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import new_producer
+from smonth_shared.topics import topic_partitions
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")  # CONTRACT.md: the time zone the office reads times in
 OPS_SCHEMA = "ops"
@@ -140,7 +140,7 @@ async def _redriven(database_url: str) -> dict[str, datetime]:
 
 async def _read_all(kafka: KafkaAccess, topic: str) -> list[Letter]:
     """The topic from its beginning to the end it has now, without a consumer group."""
-    partitions = [TopicPartition(topic, p) for p in range(await _partitions_of(kafka, topic))]
+    partitions = await topic_partitions(kafka, (topic,))
     if not partitions:
         return []
     consumer = AIOKafkaConsumer(**kafka.client_options(), enable_auto_commit=False)
@@ -157,17 +157,6 @@ async def _read_all(kafka: KafkaAccess, topic: str) -> list[Letter]:
     finally:
         await consumer.stop()
     return [_letter(record) for record in sorted(records, key=lambda r: r.timestamp)]
-
-
-async def _partitions_of(kafka: KafkaAccess, topic: str) -> int:
-    """How many partitions the topic has (none when no service has made it yet)."""
-    admin = AIOKafkaAdminClient(**kafka.client_options())
-    await admin.start()
-    try:
-        [description] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return len(description["partitions"])
 
 
 def _letter(record: ConsumerRecord[bytes, bytes]) -> Letter:

@@ -116,7 +116,7 @@ def container_stack() -> Iterator[Endpoints]:
     from testcontainers.core.container import DockerContainer
     from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-    require_docker()
+    # The engine was asked for at the session's start (conftest's pytest_configure).
     host_port = free_port()
     kafka = DockerContainer(KAFKA_IMAGE).with_bind_ports(29092, host_port)
     for name, value in kafka_container_env(host_port).items():

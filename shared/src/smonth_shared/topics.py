@@ -2,6 +2,7 @@
 
 import logging
 
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
@@ -39,6 +40,18 @@ async def ensure_topics(kafka: KafkaAccess, topics: tuple[Topic, ...] = EVERY_TO
         return [topic.name for topic in missing]
     finally:
         await admin.close()
+
+
+async def topic_partitions(kafka: KafkaAccess, names: tuple[str, ...]) -> list[TopicPartition]:
+    """The partitions of the named topics as the broker has them (none of a topic not made yet)."""
+    admin = AIOKafkaAdminClient(**kafka.client_options())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(names))
+    finally:
+        await admin.close()
+    return [TopicPartition(topic["topic"], partition["partition"])
+            for topic in described for partition in topic["partitions"]]  # fmt: skip
 
 
 def topic_configs(topic: Topic) -> dict[str, str]:

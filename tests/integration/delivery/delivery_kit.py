@@ -12,6 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from smonth_shared.events import CaseReported, Envelope, new_event
 from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import Outbox
+from smonth_shared.topics import topic_partitions
 from tests.polling import eventually
 
 __all__ = ["eventually"]  # the delivery tests import it from here
@@ -64,13 +65,7 @@ async def create_topic(kafka: KafkaAccess, name: str, partitions: int) -> None:
 
 
 async def partitions_of(kafka: KafkaAccess, topic: str) -> int:
-    admin = AIOKafkaAdminClient(**kafka.client_options())
-    await admin.start()
-    try:
-        [description] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return len(description["partitions"])
+    return len(await topic_partitions(kafka, (topic,)))
 
 
 async def end_offsets(kafka: KafkaAccess, topic: str, partitions: int) -> dict[TopicPartition, int]:
