@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from smonth_intake import account_pages
 from tests.integration.intake.browser_support import (
     CHROMIUM,
     link_in_mail,
@@ -44,6 +45,9 @@ async def test_a_liaison_activates_from_the_mail_then_signs_out_and_in_on_a_phon
         link = (await link_in_mail(mailbox, EMAIL)).replace("http://127.0.0.1", address)
 
         async with phone(address) as (page, elsewhere):
+            fonts: list[str] = []
+            page.on("request", lambda request: fonts.append(request.url.rsplit("/", 1)[-1])
+                    if request.resource_type == "font" else None)  # fmt: skip
             await page.goto(link)
             activation, sign_in = (
                 page.locator('[data-page="activate"]'),
@@ -52,6 +56,10 @@ async def test_a_liaison_activates_from_the_mail_then_signs_out_and_in_on_a_phon
             await expect(activation.get_by_role("heading", name="激活账号")).to_be_visible()
             assert "token" not in page.url  # the one-time link leaves the address bar at once
             await no_sideways_scroll(page)
+            await page.evaluate("document.fonts.ready")
+            # The pages' own words come in the small face; the common characters' face waits
+            # for a character only it has (the name shown after signing in).
+            assert fonts == ["font-page.woff"]
 
             await activation.get_by_label("新密码", exact=True).fill("short")
             await activation.get_by_label("再次输入新密码").fill("short")
@@ -80,6 +88,13 @@ async def test_a_liaison_activates_from_the_mail_then_signs_out_and_in_on_a_phon
             await expect(page.locator('[data-field="name"]')).to_have_text("李明")
             await expect(page.locator('[data-field="unit"]')).to_have_text("44")
             await expect(page.locator('[data-field="role"]')).to_have_text("单位联络员")
+            faces = await page.evaluate(
+                "document.fonts.ready.then(fs => [...fs].map(f => [f.family, f.status]))"
+            )
+            assert sorted(fonts) == ["font-page.woff", "font-text.woff"]
+            assert [status for family, status in faces if "Smonth Sans SC" in family] == [
+                "loaded"
+            ] * 2
             await page.screenshot(path=str(screenshots / "account-signed-in-360.png"),
                                   full_page=True)  # fmt: skip
 
@@ -115,3 +130,15 @@ async def test_a_page_opened_without_the_link_says_where_to_get_one(
         await expect(page.locator("form[data-needs-link]").first).to_be_hidden()
         answer = await intake.client.get("/portal/no-such-page")
         assert answer.status_code == 404
+
+
+async def test_the_pages_typeface_is_a_small_cut_of_their_words_and_a_face_for_names(
+    start_intake: Any, mailbox: Mailbox
+) -> None:
+    async with start_intake(smtp_host=mailbox.host, smtp_port=mailbox.port) as intake:
+        faces = (await intake.client.get("/portal/account/fonts.css")).text
+        page_face = await intake.client.get("/portal/account/font-page.woff")
+    assert faces.count("@font-face") == 2 and faces.count("unicode-range") == 1
+    assert "李" not in account_pages._characters()  # a name's character, from the other face
+    assert page_face.headers["content-type"] == "font/woff"
+    assert len(page_face.content) < 400_000  # the whole common set at every weight is 2 MB

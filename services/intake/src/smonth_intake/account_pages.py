@@ -8,19 +8,17 @@ tab's sessionStorage. Nothing comes from outside: the Chinese typeface is served
 characters the pages can show.
 """
 
-import asyncio
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from smonth_intake import accounts
+from smonth_intake.pages import assets
 from smonth_shared import problems
-from smonth_shared.typeface import common_hanzi, web_font
 
-STATIC = files("smonth_intake") / "static"
+STATIC = assets.PAGES / "static"
 PAGES = ("activate", "reset-password", "sign-in", "forgot-password")
 ASSETS = {
     "account.js": "text/javascript; charset=utf-8",
@@ -33,22 +31,14 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
+FONT_HEADERS = {**HEADERS, "Cache-Control": "public, max-age=86400"}
 
 
 def router() -> APIRouter:
     pages = APIRouter(prefix="/portal", include_in_schema=False)
-
-    @pages.get("/account/font.ttf")
-    async def font() -> Response:
-        content = await asyncio.to_thread(web_font, _characters())
-        return Response(content, media_type="font/ttf",
-                        headers={**HEADERS, "Cache-Control": "public, max-age=86400"})  # fmt: skip
-
-    @pages.get("/account/{asset}")
-    async def asset(asset: str) -> Response:
-        if asset not in ASSETS:
-            return Response(status_code=404)
-        return Response((STATIC / asset).read_bytes(), media_type=ASSETS[asset], headers=HEADERS)
+    # The script, the stylesheet and the tip pages' two-face typeface: the pages' own words in
+    # a small cut, and what a person's name needs beyond them only when it is on the page.
+    pages.include_router(assets.shipped("/account", ASSETS, _characters, HEADERS, FONT_HEADERS))
 
     @pages.get("/{page}")
     async def page(page: str) -> Response:
@@ -62,11 +52,11 @@ def router() -> APIRouter:
 
 @cache
 def _characters() -> str:
-    """Every character the pages can show: their own words, the wording of the API's refusals
-    (accounts' and the shared problem documents'), and the common characters of names."""
+    """Every character the pages can show of their own: their words and the wording of the
+    API's refusals (accounts' and the shared problem documents')."""
     sources = [
         (STATIC / name).read_text(encoding="utf-8") for name in ("account.html", "account.js")
     ]
     sources += [Path(module.__file__ or "").read_text(encoding="utf-8")
                 for module in (accounts, problems)]  # fmt: skip
-    return "".join(sorted(set("".join(sources) + common_hanzi())))
+    return "".join(sorted(set("".join(sources))))
