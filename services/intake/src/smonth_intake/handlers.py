@@ -44,6 +44,7 @@ from smonth_shared.events import (
 from smonth_shared.outbox import Outbox, Statement
 from smonth_shared.problems import Problem
 from smonth_shared.telemetry import current_trace_headers
+from smonth_shared.wording import chinese_day
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ async def report_case(
             f"{earlier['case_id']} ({earlier['title']!r}, {earlier['media_outlet']}, "
             f"{earlier['published_on']}).",
             f"该省已报送过此链接的典型案例：“{earlier['title']}”（{earlier['media_outlet']}，"
-            f"{day.year}年{day.month}月{day.day}日，编号 {earlier['case_id']}），无需重复报送。",
+            f"{chinese_day(day)}，编号 {earlier['case_id']}），无需重复报送。",
             extra={"existing_id": str(earlier["case_id"]), "existing_title": earlier["title"]},
         )  # fmt: skip
     await _announce(conn, deps, CaseReported(case_id=case_id, **case.model_dump(mode="json")),

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from smonth_intake.domain import Snapshot, SummaryReceipt
 from smonth_shared.campaign import Campaign
+from smonth_shared.wording import chinese_day
 
 Status = Literal["done", "done_late", "owed", "overdue"]
 STATUS_ZH: dict[Status, str] = {
@@ -55,7 +56,7 @@ def _progress(campaign: Campaign, snapshot: Snapshot | None, today: date) -> dic
     due = campaign.progress.latest_as_of
     if snapshot is not None:
         return _task("progress", campaign.forms.progress, due, "done",
-                     f"已报送截至 {snapshot.as_of.isoformat()} 的累计数，可随时更新")  # fmt: skip
+                     f"已报送截至{chinese_day(snapshot.as_of)}的累计数，可随时更新")  # fmt: skip
     status: Status = "overdue" if today > due else "owed"
     return _task("progress", campaign.forms.progress, due, status, "尚未报送统计数")
 
@@ -65,7 +66,7 @@ def _summary(receipt: SummaryReceipt | None, deadline: datetime, now: datetime) 
     if receipt is None:
         status: Status = "overdue" if now > deadline else "owed"
         return _task("summary", title, deadline.date(), status,
-                     f"须于 {deadline:%Y-%m-%d %H:%M} 前报送")  # fmt: skip
+                     f"须于{chinese_day(deadline.date())} {deadline:%H:%M}前报送")  # fmt: skip
     if receipt.on_time:
         return _task("summary", title, deadline.date(), "done", "已按时报送")
     return _task("summary", title, deadline.date(), "done_late", "报送时已超过截止时间")

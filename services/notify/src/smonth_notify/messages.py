@@ -13,6 +13,7 @@ from typing import Any
 
 from smonth_notify.domain import Occasion
 from smonth_shared.campaign import Campaign
+from smonth_shared.wording import chinese_day
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def compose(
     values = {
         "title": campaign.title, "document": campaign.document, "unit_name": unit_name,
         "addressee": f"{liaison_name}同志" if liaison_name else unit_name,
-        "deadline": _chinese_date(campaign.summary_deadline.astimezone(campaign.tz).date()),
+        "deadline": chinese_day(campaign.summary_deadline.astimezone(campaign.tz).date()),
         "liaison_form": campaign.forms.liaison,
         "quota": str(campaign.exposure.min_cases_per_province_per_month),
         "office_name": office.name, "office_phone": office.phone, "office_email": office.email,
@@ -70,9 +71,5 @@ def _month_values(month: str | None) -> dict[str, str]:
     last = date(first.year + first.month // 12, first.month % 12 + 1, 1).toordinal() - 1
     return {
         "month_label": f"{first.year}年{first.month}月",
-        "month_end": _chinese_date(date.fromordinal(last)).removeprefix(f"{first.year}年"),
+        "month_end": chinese_day(date.fromordinal(last)).removeprefix(f"{first.year}年"),
     }
-
-
-def _chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"

@@ -1,7 +1,9 @@
 """Figures and dates written the way the office publishes them: 1934万人次, 11.4万条次, 2.3亿份."""
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+
+from smonth_shared.wording import chinese_day
 
 WAN = 10_000
 YI = 100_000_000
@@ -28,8 +30,7 @@ def cn_amount(value: int, unit: str) -> str:
     return cn_number(value) + unit
 
 
-def cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+cn_date = chinese_day
 
 
 def cn_moment(moment: datetime) -> str:

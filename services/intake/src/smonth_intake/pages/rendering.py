@@ -1,22 +1,17 @@
 """Templates, the headers every page carries, and the refusals shown next to their fields."""
 
-from datetime import date
 from typing import Any
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from smonth_shared.problems import Problem
+from smonth_shared.wording import chinese_day
 
 ENVIRONMENT = Environment(
     loader=PackageLoader("smonth_intake", "pages/templates"), autoescape=True,
     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
 )  # fmt: skip
-
-
-def chinese_day(day: date) -> str:
-    """A date as the pages write it: 2021年7月5日 (what a date input shows in a zh-CN browser)."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 ENVIRONMENT.filters["day"] = chinese_day
