@@ -26,6 +26,7 @@ from smonth_shared.kafka import KafkaAccess
 
 INBOUND_TYPES = {"progress": "progress.reported", "liaison": "liaison.designated"}
 CONCURRENCY = 24
+PAGE_VISITOR = "44"  # 广东省: the province whose liaison's pages the demo photographs
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Tally:
     summary_on_time: dict[str, bool] = field(default_factory=dict)  # as intake answered
     outcomes_verified: int = 0
     signed_in: int = 0  # liaisons who took up their invitation and signed in
+    # The e-mail and password of one province's liaison, for the screenshots of its pages.
+    page_visitor: tuple[str, str] | None = None
     # How far behind its planned instant each submission was answered, in simulated hours.
     lag_hours: dict[str, float] = field(default_factory=dict)
     slowest_ms: dict[str, float] = field(default_factory=dict)
@@ -85,6 +88,8 @@ class Driver:
                         http, producer, liaisons, action, on_step))  # fmt: skip
                 finally:
                     self.tally.signed_in = liaisons.signed_in
+                    self.tally.page_visitor = next(filter(None, map(
+                        liaisons.sign_in_of, (PAGE_VISITOR, *scenario.contacts))), None)  # fmt: skip
                     await liaisons.close()
         finally:
             await producer.stop()

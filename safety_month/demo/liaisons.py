@@ -52,6 +52,7 @@ class Liaisons:
         self._slots = asyncio.Semaphore(AT_ONCE)
         self._sessions: dict[str, asyncio.Task[_Session]] = {}
         self._renewing: dict[str, asyncio.Lock] = {}
+        self._passwords: dict[str, str] = {}
 
     def issue_all(self, units: list[str]) -> None:
         """Starts each unit's account on its way (issued, activated, signed in), in this order;
@@ -69,6 +70,12 @@ class Liaisons:
                                               {"refresh_token": session.refresh_token})  # fmt: skip
                     _renew(session, answer)
         return session.access_token
+
+    def sign_in_of(self, unit: str) -> tuple[str, str] | None:
+        """The e-mail and password a person would type for `unit`, once its liaison has them."""
+        if unit not in self._passwords:
+            return None
+        return self.contacts[unit].email, self._passwords[unit]
 
     async def close(self) -> None:
         for task in self._sessions.values():
@@ -89,6 +96,7 @@ class Liaisons:
             answer = await self._post("/v1/auth/sign-in",
                                       {"email": contact.email, "password": password})  # fmt: skip
         self.signed_in += 1
+        self._passwords[unit] = password
         session = _Session("", answer["refresh_token"], 0.0)
         _renew(session, answer)
         return session

@@ -19,6 +19,7 @@ from rich.table import Table
 from safety_month.demo.driver import Driver, Tally
 from safety_month.demo.outputs import collect_outputs
 from safety_month.demo.scenario import Action, Scenario, build_scenario
+from safety_month.demo.screenshots import browser_missing, take_screenshots
 from safety_month.demo.sinks import MailSink, SmsSink
 from safety_month.infra import profile_dir
 from safety_month.infra.stack import LocalStack
@@ -105,6 +106,7 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
             summary = asyncio.run(_settle(supervisor, secrets, clock, tally, console))
             staff = issue_token(secrets["SAFETY_MONTH_JWT_SECRET"], role="staff")
             files = collect_outputs(supervisor.url("reports"), supervisor.url("notify"), staff, out)
+            files += _screenshots(supervisor.url("intake"), tally, out / "screenshots", console)
             result = _report(summary, tally, scenario, mail.received, sms.received, files,
                              time.monotonic() - began, out)  # fmt: skip
             _closing_table(result, console)
@@ -117,6 +119,19 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
             supervisor.stop()
             log_file.close()
             stack.stop()
+
+
+def _screenshots(intake_url: str, tally: Tally, out: Path, console: Console) -> list[Path]:
+    """The liaison's task page and the tip page; without them the demo still ends with every
+    other output, saying what was missing."""
+    if reason := browser_missing():
+        console.print(f"[red]no screenshots[/]: {reason}")
+        return []
+    if tally.page_visitor is None:
+        console.print("[red]no screenshots[/]: no liaison had signed in")
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(take_screenshots(intake_url, tally.page_visitor, out))
 
 
 def _fresh_profile(stack: LocalStack) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 from rich.console import Console
 
@@ -41,6 +42,18 @@ def test_every_output_is_written(demo: tuple[Path, dict[str, Any]]) -> None:
         assert (out / name).stat().st_size > 0, name
     assert sorted((out / "emails").glob("*.eml")), "no reminder e-mail reached the SMTP sink"
     assert result["refused"] == {}, result["errors"]
+
+
+def test_the_liaisons_task_page_and_the_tip_page_are_photographed_at_360_px(
+    demo: tuple[Path, dict[str, Any]],
+) -> None:
+    out, result = demo
+    for name in ("unit-tasks-360.png", "tip-360.png"):
+        assert f"screenshots/{name}" in result["outputs"]
+        with Image.open(out / "screenshots" / name) as picture:
+            assert picture.format == "PNG" and picture.width == 720  # 360 px at a scale of 2
+            darkest, lightest = picture.convert("L").getextrema()
+            assert darkest < 80 < 200 < lightest  # dark text on a light page, not a blank
 
 
 def test_the_summary_shows_exactly_what_the_driver_sent(demo: tuple[Path, dict[str, Any]]) -> None:

@@ -3,25 +3,19 @@
 
 import asyncio
 import contextlib
-import os
 import re
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import uvicorn
-from playwright.async_api import Page, ViewportSize, async_playwright
+from playwright.async_api import Page, ViewportSize
 
+from safety_month.browser import CHROMIUM, chinese_chromium
 from tests.integration.notify.notify_support import Mailbox
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--lang=zh-CN"]  # fmt: skip
-# A date input shows the browser's own language, not the page's (lang="zh-CN" does not change
-# it): Chromium in Chinese, as a liaison's is, with Debian's chromium-l10n for its zh-CN strings.
-# LANGUAGE only: a LANG naming a locale the machine lacks leaves Chromium in the C locale, where
-# a download's Chinese file name becomes "download".
-CHINESE = {"LANGUAGE": "zh_CN:zh"}
+__all__ = ["CHROMIUM", "DESK", "PHONE", "link_in_mail", "no_sideways_scroll", "phone", "serving"]
+
 PHONE: ViewportSize = {"width": 360, "height": 740}
 DESK: ViewportSize = {"width": 1280, "height": 900}
 
@@ -51,19 +45,13 @@ async def phone(
     """A page at 360 px (or `viewport`) in a Chinese Chromium, whose date inputs show
     2021/06/18 as a liaison's do, and the list of every URL it asked for outside `address`."""
     elsewhere: list[str] = []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, **CHINESE}
-        )
-        try:
-            context = {"locale": "zh-CN", **context}
-            page = await browser.new_page(viewport=viewport, device_scale_factor=2, **context)
-            page.on("request", lambda request: None if request.url.startswith(address)
-                    or request.url.startswith(("data:", "blob:"))
-                    else elsewhere.append(request.url))  # fmt: skip
-            yield page, elsewhere
-        finally:
-            await browser.close()
+    async with chinese_chromium() as browser:
+        context = {"locale": "zh-CN", **context}
+        page = await browser.new_page(viewport=viewport, device_scale_factor=2, **context)
+        page.on("request", lambda request: None if request.url.startswith(address)
+                or request.url.startswith(("data:", "blob:"))
+                else elsewhere.append(request.url))  # fmt: skip
+        yield page, elsewhere
 
 
 async def link_in_mail(mailbox: Mailbox, address: str) -> str:

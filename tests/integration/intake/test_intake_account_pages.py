@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from safety_month.browser import MISSING
 from smonth_intake import account_pages
 from tests.integration.intake.browser_support import (
     CHROMIUM,
@@ -29,7 +30,7 @@ EMAIL = "liaison.44@example.gov.cn"
 @pytest.fixture(autouse=True)
 def chromium() -> None:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (the project's scripts do)")
+        pytest.fail(MISSING)
 
 
 async def test_a_liaison_activates_from_the_mail_then_signs_out_and_in_on_a_phone(

@@ -6,22 +6,19 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
-from playwright.async_api import Dialog, Page, Request, async_playwright, expect
+from playwright.async_api import Dialog, Page, Request, expect
 
+from safety_month.browser import CHROMIUM, MISSING, chinese_chromium
 from smonth_shared.events import TIP
-from tests.integration.intake.browser_support import CHINESE, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 740}
 DESCRIPTION = "矿井下通风设施损坏多日未修复，仍在组织工人下井生产"
 
@@ -29,7 +26,7 @@ DESCRIPTION = "矿井下通风设施损坏多日未修复，仍在组织工人�
 @pytest.fixture(autouse=True)
 def chromium() -> None:
     if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is missing: apt-get install chromium (scripts/install.sh does)")
+        pytest.fail(MISSING)
 
 
 class Browser:
@@ -83,16 +80,10 @@ async def _started(server: uvicorn.Server) -> bool:
 
 @contextlib.asynccontextmanager
 async def phone(address: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, **CHINESE}
-        )
-        try:
-            context = await browser.new_context(viewport=PHONE, locale="zh-CN")
-            await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=address)
-            yield Browser(await context.new_page())
-        finally:
-            await browser.close()
+    async with chinese_chromium() as browser:
+        context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=address)
+        yield Browser(await context.new_page())
 
 
 async def fill_in_a_tip(page: Page, **fields: str) -> None:

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
+from safety_month.browser import MISSING
 from tests.integration.intake.browser_support import (
     CHROMIUM,
     link_in_mail,
@@ -32,7 +33,7 @@ PASSWORD = "安全第一-Passw0rd"
 @pytest.fixture
 def screenshots(tmp_path: Path) -> Path:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (the project's scripts do)")
+        pytest.fail(MISSING)
     folder = Path(os.environ.get("SMONTH_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -12,16 +12,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
+from safety_month.browser import CHROMIUM, MISSING, chinese_chromium
 from smonth_reports.app import build
 from smonth_shared.auth import issue_token
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]  # fmt: skip
 
 
 @contextlib.asynccontextmanager
@@ -55,17 +52,13 @@ def screenshots(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def chromium() -> None:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (the project's scripts do)")
+        pytest.fail(MISSING)
 
 
 @contextlib.asynccontextmanager
 async def browser_page() -> AsyncIterator[Page]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield await browser.new_page(viewport={"width": 1366, "height": 768})
-        finally:
-            await browser.close()
+    async with chinese_chromium() as browser:
+        yield await browser.new_page(viewport={"width": 1366, "height": 768})
 
 
 async def test_the_dashboard_shows_the_figures_of_the_json_and_refreshes_by_itself(
