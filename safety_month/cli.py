@@ -293,7 +293,8 @@ def deadletters_list(
         table.add_row(letter.id, f"{letter.time.astimezone(deadletters.OFFICE_TZ):%Y-%m-%d %H:%M:%S}",
                       letter.original_topic, letter.event_type, letter.source, letter.error,
                       f"{letter.redriven_at.astimezone(deadletters.OFFICE_TZ):%Y-%m-%d %H:%M}"
-                      if letter.redriven_at else "")  # fmt: skip
+                      if letter.redriven_at else "" if letter.redrivable
+                      else "no: token refused")  # fmt: skip
     console = Console()
     if not console.is_terminal:  # a file or a pipe: one line per letter, however long
         console.width = 240
@@ -308,11 +309,18 @@ def deadletters_redrive(
     )] = None,
     all_matching: Annotated[bool, typer.Option(
         help="Every letter that --since, --type and --source match, but those re-driven "
-        "before and ministry systems' (their token is not kept)."
+        "before and ministry systems' refused for their token (the token is not kept)."
     )] = False,
     since: Since = None, event_type: EventType = None, source: Source = None,
 ) -> None:  # fmt: skip
-    """Send each letter's original message back to its topic, once (fix the cause first)."""
+    """Send each letter's original message back to its topic, once (fix the cause first).
+
+    A ministry system's letter (smonth.inbound.v1) goes without its token, to the internal
+    smonth.inbound.redriven.v1 that only the operator may write: intake applies it as the system
+    it had authenticated (the letter's authenticated_system) if the registry still has that
+    system active and registered for the unit; otherwise it is dead-lettered again. A system's
+    letter refused for its token (none, invalid, expired, another system's) is not re-driven:
+    the system sends it again."""
     if bool(ids) == all_matching:
         raise typer.BadParameter("give the letters' ids, or --all-matching, and not both",
                                  param_hint="ID...")  # fmt: skip
@@ -338,7 +346,7 @@ def deadletters_redrive(
         typer.echo(f"error: nothing re-driven: {refusal}", err=True)
         raise typer.Exit(1) from None
     for letter in sent:
-        typer.echo(f"re-driven {letter.id}: {letter.event_type} back to {letter.original_topic}")
+        typer.echo(f"re-driven {letter.id}: {letter.event_type} back to {letter.redrive_topic}")
     typer.echo(f"{len(sent)} letter(s) re-driven")
 
 

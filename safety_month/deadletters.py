@@ -6,6 +6,15 @@ from, inside the database transaction that marks the letter re-driven in the ope
 schema: the mark is committed only once the broker has the record, and a second redrive finds it
 and is refused. Should the commit itself fail after the send, the record went twice at worst,
 and the consumers' inbox drops the repeat: the envelope, so its event id, is the same.
+
+A ministry system's letter (from `smonth.inbound.v1`) goes without its access token, which the
+dead letters never keep: it is redrivable only when intake had verified the token before it
+refused the envelope, and then says which system (`smonth-authenticated-system`). It is sent to
+the internal `smonth.inbound.redriven.v1`, which only the operator may write, and intake applies
+it as that system's if the registry still has the system active and registered for the subject;
+the inbound consumer's inbox is the one that topic's consumer uses, so the envelope has one
+effect even when the system also sent it again. A letter refused for its token (none, invalid,
+expired, another system's) cannot be re-driven: the system sends it again.
 """
 
 import json
@@ -18,7 +27,12 @@ from zoneinfo import ZoneInfo
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from smonth_shared.db import connect, migrate
-from smonth_shared.events import DEADLETTER, INBOUND
+from smonth_shared.events import (
+    AUTHENTICATED_SYSTEM,
+    DEADLETTER,
+    INBOUND,
+    INBOUND_REDRIVEN,
+)
 from smonth_shared.kafka import KafkaAccess
 from smonth_shared.outbox import new_producer
 from smonth_shared.topics import topic_partitions
@@ -28,6 +42,8 @@ OPS_SCHEMA = "ops"
 OPS_MIGRATIONS = files("safety_month") / "ops_migrations"
 # What DeadLetters adds to a record; the rest of its headers are the original's.
 REFUSAL_HEADERS = frozenset({"error", "error-source", "original-topic"})
+# Where a letter of each ministry systems' topic is re-driven (without the system's token).
+SYSTEMS_TOPICS = {INBOUND.name: INBOUND_REDRIVEN.name, INBOUND_REDRIVEN.name: INBOUND_REDRIVEN.name}
 
 
 class RedriveRefused(Exception):
@@ -52,17 +68,34 @@ class Letter:
     redriven_at: datetime | None = None
 
     @property
+    def authenticated_system(self) -> str | None:
+        """The ministry system intake had verified the token of, for a system's letter."""
+        value = dict(self.headers).get(AUTHENTICATED_SYSTEM)
+        return value.decode("utf-8", "replace") if value else None
+
+    @property
+    def unauthenticated(self) -> bool:
+        """A ministry system's letter refused before (or for) its token: no sender to act as."""
+        return self.original_topic in SYSTEMS_TOPICS and self.authenticated_system is None
+
+    @property
     def redrivable(self) -> bool:
-        """Not re-driven yet, nor a ministry system's (see `redrive`)."""
-        return self.redriven_at is None and self.original_topic != INBOUND.name
+        """Not re-driven yet, nor a ministry system's refused for its token (see `redrive`)."""
+        return self.redriven_at is None and not self.unauthenticated
+
+    @property
+    def redrive_topic(self) -> str:
+        return SYSTEMS_TOPICS.get(self.original_topic, self.original_topic)
 
     def original_headers(self) -> list[tuple[str, bytes]]:
         return [(name, value) for name, value in self.headers if name not in REFUSAL_HEADERS]
 
-    def as_json(self) -> dict[str, str | None]:
+    def as_json(self) -> dict[str, str | bool | None]:
         return {"id": self.id, "time": self.time.isoformat(), "original_topic": self.original_topic,
                 "event_type": self.event_type, "source": self.source, "error": self.error,
                 "key": self.key.decode("utf-8", "replace") if self.key is not None else None,
+                "authenticated_system": self.authenticated_system,
+                "redrivable": self.redrivable,
                 "redriven_at": self.redriven_at.isoformat() if self.redriven_at else None}  # fmt: skip
 
 
@@ -91,22 +124,23 @@ async def list_letters(
 
 
 async def redrive(kafka: KafkaAccess, database_url: str, letters: Sequence[Letter]) -> list[Letter]:
-    """Sends each letter's original record back to its topic and marks it; refuses the whole
-    lot, sending nothing, when one was re-driven before or came from a ministry system.
-    Returns the letters sent."""
+    """Sends each letter's original record back to its topic (a ministry system's to
+    INBOUND_REDRIVEN) and marks it; refuses the whole lot, sending nothing, when one was
+    re-driven before or is a system's refused for its token. Returns the letters sent."""
     if done := [letter for letter in letters if letter.redriven_at is not None]:
         raise RedriveRefused("; ".join(
             f"{letter.id} was re-driven already, at {letter.redriven_at:%Y-%m-%d %H:%M:%S%z}"
             for letter in done
         ) + " — a letter is re-driven once")  # fmt: skip
-    if inbound := [letter.id for letter in letters if letter.original_topic == INBOUND.name]:
-        # The dead letters never keep a sender's credential, without which intake refuses the
-        # record again: re-driving it would only use up its one redrive.
-        raise RedriveRefused(
-            f"{', '.join(inbound)} came from a ministry system on {INBOUND.name}, and its access "
-            "token is not kept with the dead letter: ask the system (the envelope's source) to "
-            "send it again with a token"
-        )
+    if unauthenticated := [letter for letter in letters if letter.unauthenticated]:
+        # The dead letters never keep a sender's credential: with no system verified by intake,
+        # there is no one for intake to apply the envelope as.
+        raise RedriveRefused("; ".join(
+            f"{letter.id} came from a ministry system on {letter.original_topic} and was refused "
+            f"before its system was authenticated ({letter.error})"
+            for letter in unauthenticated
+        ) + " — its token is not kept with the dead letter: ask the system (the envelope's "
+            "source) to send it again with a valid token")  # fmt: skip
     conn = await connect(database_url, OPS_SCHEMA)
     producer = new_producer(kafka)
     await producer.start()
@@ -120,7 +154,7 @@ async def redrive(kafka: KafkaAccess, database_url: str, letters: Sequence[Lette
                 )  # fmt: skip
                 if not marked:  # another operator's redrive of it came first
                     raise RedriveRefused(f"{letter.id} was re-driven meanwhile by someone else")
-                await producer.send_and_wait(letter.original_topic, key=letter.key,
+                await producer.send_and_wait(letter.redrive_topic, key=letter.key,
                                              value=letter.value, headers=letter.original_headers())  # fmt: skip
     finally:
         await producer.stop()

@@ -17,13 +17,16 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from safety_month.demo.sinks import free_port
 from safety_month.infra.stack import Endpoints, LocalStack
 from smonth_shared.kafka import KafkaAccess
 
 STACK_ENV = "SMONTH_TEST_STACK"
+# `name:kafka_port:postgres_port`: the launcher's servers of another profile than "test", for a
+# session that must not share the test profile's ports with another running beside it.
+PROFILE_ENV = "SMONTH_TEST_PROFILE"
 Backend = Literal["launcher", "containers"]
 BACKENDS: tuple[Backend, ...] = ("launcher", "containers")
 
@@ -128,6 +131,19 @@ def container_stack() -> Iterator[Endpoints]:
         yield container_endpoints(f"localhost:{host_port}", postgres.get_connection_url())
 
 
+def launcher_profile(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The launcher's profile for the session: "test" unless SMONTH_TEST_PROFILE names another."""
+    value = (os.environ if env is None else env).get(PROFILE_ENV, "").strip()
+    if not value:
+        return {"profile": "test"}
+    name, _, ports = value.partition(":")
+    kafka_port, _, postgres_port = ports.partition(":")
+    if not (name and kafka_port.isdigit() and postgres_port.isdigit()) or name == "test":
+        raise StackChoiceError(f"{PROFILE_ENV}={value!r}: must be name:kafka_port:postgres_port, "
+                               "with a name other than test")  # fmt: skip
+    return {"profile": name, "kafka_port": int(kafka_port), "postgres_port": int(postgres_port)}
+
+
 @contextmanager
 def test_stack() -> Iterator[Endpoints]:
     """The servers of the session, from the backend SMONTH_TEST_STACK chooses."""
@@ -136,5 +152,5 @@ def test_stack() -> Iterator[Endpoints]:
             yield endpoints
         return
     # Stops at the end only what this session started: a concurrent session keeps its servers.
-    with LocalStack("test", log=lambda line: None) as stack:
+    with LocalStack(**launcher_profile(), log=lambda line: None) as stack:
         yield stack.start()

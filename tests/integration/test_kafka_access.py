@@ -2,7 +2,8 @@
 
 Against the test profile's broker (the same provisioning as `safety-month up` and `demo`): each
 service may write only the topics it owns and read only those it consumes; only registered
-ministry systems may write the inbound topic, and only intake reads it.
+ministry systems may write the inbound topic, and only intake reads it; only the operator
+writes the topic of re-driven inbound envelopes.
 """
 
 import asyncio
@@ -19,7 +20,7 @@ from aiokafka.errors import (
 
 from safety_month.infra.kafka_access import KafkaCredentials, register_system
 from safety_month.infra.stack import Endpoints
-from smonth_shared.events import COMPLIANCE, INBOUND, TIP
+from smonth_shared.events import COMPLIANCE, INBOUND, INBOUND_REDRIVEN, TIP
 from smonth_shared.kafka import KafkaAccess
 from tests.stacks import chosen_backend
 
@@ -102,6 +103,20 @@ async def test_a_registered_system_writes_the_inbound_topic_and_reads_nothing(
 async def test_only_intake_reads_the_inbound_topic(infra: Endpoints) -> None:
     assert await can_read(as_principal(infra, "intake"), INBOUND.name)
     assert not await can_read(as_principal(infra, "reports"), INBOUND.name)
+
+
+async def test_only_the_operator_writes_the_redriven_inbound_topic_and_intake_reads_it(
+    infra: Endpoints,
+) -> None:
+    """What intake takes as the sender of a re-driven envelope is only the operator's to say."""
+    name = f"ministry-test-{uuid.uuid4().hex[:8]}"
+    register_system(infra.kafka, credentials(infra), name)
+
+    for principal in (name, "intake", "reports"):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await send_once(as_principal(infra, principal), INBOUND_REDRIVEN.name)
+    assert await can_read(as_principal(infra, "intake"), INBOUND_REDRIVEN.name)
+    assert not await can_read(as_principal(infra, name), INBOUND_REDRIVEN.name)
 
 
 async def can_read(kafka: KafkaAccess, topic: str) -> bool:

@@ -5,9 +5,12 @@ from typing import Any
 
 from smonth_shared.events import (
     ALL_TOPICS,
+    AUTHENTICATED_AT,
+    AUTHENTICATED_SYSTEM,
     DEADLETTER,
     EVENT_TYPES,
     INBOUND,
+    INBOUND_REDRIVEN,
     INTERNAL_TOPICS,
     Envelope,
     InboundEnvelope,
@@ -48,6 +51,22 @@ def asyncapi_document(
         "not registered for, the envelope goes to smonth.deadletter.v1 with the reason.",
     }  # fmt: skip
     by_topic[INBOUND.name].append("inbound_submission")
+    authenticated = {
+        AUTHENTICATED_SYSTEM: {"type": "string", "description": "The ministry system whose token "
+                               "intake had verified before refusing the envelope."},
+        AUTHENTICATED_AT: {"type": "string", "format": "date-time",
+                           "description": "When that token was checked (the record's append time)."},
+    }  # fmt: skip
+    messages["redriven_submission"] = _message(
+        "re-driven inbound submission",
+        "A ministry system's dead-lettered envelope, re-driven by the operator (the only writer) "
+        "without its token: intake applies it as the authenticated system's if the registry "
+        "still has that system active and registered for the subject.",
+        _schema(InboundEnvelope, schemas),
+    )
+    messages["redriven_submission"]["headers"]["required"] = [AUTHENTICATED_SYSTEM]
+    messages["redriven_submission"]["headers"]["properties"].update(authenticated)
+    by_topic[INBOUND_REDRIVEN.name].append("redriven_submission")
     messages["dead_letter"] = {
         "name": "dead letter",
         "summary": "The refused message, unchanged, with the reason in headers.",
@@ -55,6 +74,7 @@ def asyncapi_document(
             "error": {"type": "string", "description": "Why it was refused."},
             "error-source": {"type": "string", "description": "The service that refused it."},
             "original-topic": {"type": "string"},
+            **authenticated,
         }},
         "payload": {},
     }  # fmt: skip

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from smonth_shared.backoff import Backoff
 from smonth_shared.db import DATABASE_OUTAGES, Connection
-from smonth_shared.events import DEADLETTER, Envelope
+from smonth_shared.events import AUTHENTICATED_PREFIX, DEADLETTER, Envelope
 from smonth_shared.metrics import DEAD_LETTERS, INBOX_DUPLICATES
 from smonth_shared.outbox import TRANSIENT_ERRORS
 from smonth_shared.telemetry import (
@@ -52,8 +52,11 @@ Effect = Callable[[Connection, Any], Awaitable[None]]
 # The effect of several events of one type, in the order they came, as if applied one by one.
 BatchEffect = Callable[[Connection, Sequence[Any]], Awaitable[None]]
 Parse = Callable[[bytes], Event]
-# Whether a parsed event may have its effect at all (who sent it): raises PoisonEvent if not.
-Admit = Callable[["Record", Event], None]
+# Record headers a processor vouches for (who it authenticated), kept with a dead letter.
+Vouched = tuple[tuple[str, bytes], ...]
+# Whether a parsed event may have its effect at all (who sent it): raises PoisonEvent if not,
+# and returns what it vouches for, if anything.
+Admit = Callable[["Record", Event], Vouched | None]
 
 # A batch span links to the trace of each of its events, up to this many.
 MAX_LINKS = 128
@@ -71,7 +74,14 @@ def one_by_one(effect: Effect) -> BatchEffect:
 
 
 class PoisonEvent(Exception):
-    """An event that will never succeed (it contradicts the contract): dead-letter it at once."""
+    """An event that will never succeed (it contradicts the contract): dead-letter it at once.
+
+    `vouched`: what an admit that refuses the event after authenticating its sender vouches
+    for (kept with the dead letter, as an admitted record's)."""
+
+    def __init__(self, reason: str, *, vouched: Vouched = ()) -> None:
+        super().__init__(reason)
+        self.vouched = vouched
 
 
 class Record(NamedTuple):
@@ -85,6 +95,9 @@ class Record(NamedTuple):
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...] = ()
     timestamp: int = 0  # ms; the broker's append time on a topic with LogAppendTime
+    # Set by the processor from its admit, never read from the broker: its dead letter carries
+    # these in place of any headers of those names the sender put on the record.
+    vouched: Vouched = ()
 
     @classmethod
     def of(cls, raw: Any) -> "Record":
@@ -163,10 +176,12 @@ class DeadLetters:
 
     async def send(self, record: Record, error: str) -> None:
         """The record unchanged, with why it was refused and by whom; waits for the broker."""
-        # A sender's credential never reaches the dead letters (whoever may read them).
+        # A sender's credential never reaches the dead letters (whoever may read them), and
+        # what says who was authenticated is only ever the processor's own.
         headers = [(k, v) for k, v in record.headers
-                   if k not in ("error", "error-source", "authorization")]  # fmt: skip
-        headers += [("error", error[:4000].encode()), ("error-source", self.source.encode()),
+                   if k not in ("error", "error-source", "authorization")
+                   and not k.startswith(AUTHENTICATED_PREFIX)]  # fmt: skip
+        headers += [*record.vouched, ("error", error[:4000].encode()), ("error-source", self.source.encode()),
                     ("original-topic", record.topic.encode())]  # fmt: skip
         backoff = Backoff()
         while True:
@@ -212,10 +227,11 @@ class EventProcessor:
     async def process(self, records: Sequence[Record]) -> None:
         """In order; consecutive events that have batch effects are applied together."""
         run: list[tuple[Record, Event]] = []
-        for record in records:
-            event = await self._parse(record)
-            if event is None:
+        for fetched in records:
+            parsed = await self._parse(fetched)
+            if parsed is None:
                 continue
+            record, event = parsed
             if event.type in self.batch_effects:
                 run.append((record, event))
             elif event.type in self.effects:
@@ -225,12 +241,13 @@ class EventProcessor:
         await self._apply_batch(run)
 
     async def process_one(self, record: Record) -> None:
-        event = await self._parse(record)
-        if event is not None:
-            await self._apply(record, event)
+        parsed = await self._parse(record)
+        if parsed is not None:
+            await self._apply(*parsed)
 
-    async def _parse(self, record: Record) -> Event | None:
-        """The event, or None when it is dead-lettered as unreadable."""
+    async def _parse(self, record: Record) -> tuple[Record, Event] | None:
+        """The event, with the record as the admit vouched for it; None when it is
+        dead-lettered as unreadable or refused."""
         try:
             event = self.parse(record.value or b"")
         except ValidationError as error:
@@ -238,11 +255,14 @@ class EventProcessor:
             return None
         if self.admit is not None:
             try:
-                self.admit(record, event)
+                vouched = self.admit(record, event)
             except PoisonEvent as refusal:
-                await self.dead_letters.send(record, f"{event.type} refused: {refusal}")
+                await self.dead_letters.send(record._replace(vouched=refusal.vouched),
+                                             f"{event.type} refused: {refusal}")  # fmt: skip
                 return None
-        return event
+            if vouched:
+                record = record._replace(vouched=vouched)
+        return record, event
 
     async def _apply_batch(self, run: Sequence[tuple[Record, Event]]) -> None:
         if not run:

@@ -235,7 +235,17 @@ ALL_TOPICS = (
 # every instance of every service.
 ACCESS = Topic(name="smonth.access.v1", partitions=1, compacted=True, writers=("intake",),
                readers=SERVICES)  # fmt: skip
-INTERNAL_TOPICS = (ACCESS,)
+# Behind the contract: a ministry system's dead-lettered envelope the operator re-drives
+# (`safety-month deadletters redrive`), with the system intake had authenticated when it
+# refused it. Only the operator's principal may write it (a super user: no writer here), which
+# is what lets intake take its AUTHENTICATED_SYSTEM header as the sender without a token.
+INBOUND_REDRIVEN = Topic(name="smonth.inbound.redriven.v1", partitions=1, readers=("intake",))
+INTERNAL_TOPICS = (ACCESS, INBOUND_REDRIVEN)
+# Headers intake adds to the dead letter of an inbound envelope whose system it had verified
+# (never the token itself): the system's id and when its token was checked (ISO 8601).
+AUTHENTICATED_PREFIX = "smonth-authenticated-"
+AUTHENTICATED_SYSTEM = f"{AUTHENTICATED_PREFIX}system"
+AUTHENTICATED_AT = f"{AUTHENTICATED_PREFIX}at"
 
 EVENT_TYPES: dict[str, tuple[type[Payload], Topic]] = {
     "progress.reported": (ProgressReported, PROGRESS),

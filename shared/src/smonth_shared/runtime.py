@@ -114,10 +114,12 @@ class Runtime:
     def consume(
         self, *topics: str, effects: Mapping[str, Effect], consumer: str | None = None,
         batch_effects: Mapping[str, BatchEffect] | None = None, max_records: int = 500,
-        parse: Parse = Envelope.from_bytes, admit: Admit | None = None,
+        parse: Parse = Envelope.from_bytes, admit: Admit | None = None, inbox: str | None = None,
     ) -> None:  # fmt: skip
         """Apply the events of `topics` through `effects` (by event type), once each; the types
-        of `batch_effects` a Kafka batch at a time, in one transaction."""
+        of `batch_effects` a Kafka batch at a time, in one transaction. `inbox`: another
+        consumer's inbox (by default the consumer's own), for a second way in to the same
+        effects that must not apply an event the first way has applied, nor the reverse."""
         group = self.settings.consumer_group(consumer or self.name)
         self._consumed_topics.update(topics)
         holder: dict[str, EventProcessor] = {}
@@ -125,7 +127,7 @@ class Runtime:
         def processor() -> EventProcessor:
             if "processor" not in holder:
                 holder["processor"] = EventProcessor(
-                    consumer=consumer or self.name, pool=self.pool,
+                    consumer=inbox or consumer or self.name, pool=self.pool,
                     dead_letters=self._require_dead_letters(), effects=effects,
                     batch_effects=batch_effects, max_attempts=self.settings.consumer_max_attempts,
                     parse=parse, admit=admit,

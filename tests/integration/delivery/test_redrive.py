@@ -2,22 +2,18 @@
 it with its error, sends the original record back to its topic, where it takes effect once, and
 refuses to send it a second time."""
 
-import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-from typer.testing import CliRunner, Result
 
-from safety_month.cli import app
-from safety_month.infra.stack import DATABASE_ENV, KAFKA_ENV, kafka_env
 from smonth_shared.consumer import DeadLetters, EventProcessor, PoisonEvent, Record
 from smonth_shared.db import Connection
 from smonth_shared.events import INBOUND, Envelope
 from smonth_shared.kafka import KafkaAccess
 from tests.integration.delivery.delivery_kit import case_event, end_offsets, read_topic
+from tests.integration.operator_cli import letters_from, operator_environment, safety_month
 
 pytestmark = pytest.mark.integration
 
@@ -46,20 +42,8 @@ class Registry:
 @pytest.fixture
 def operator_env(kafka: KafkaAccess, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The command line reaches the test's broker as the operator and the test's database."""
-    for name, value in {**kafka_env(kafka), KAFKA_ENV: kafka.bootstrap_servers,
-                        DATABASE_ENV: database_url}.items():  # fmt: skip
+    for name, value in operator_environment(kafka, database_url).items():
         monkeypatch.setenv(name, value)
-
-
-async def safety_month(*args: str) -> Result:
-    """The command line as an operator runs it (in a thread: it runs its own event loop)."""
-    return await asyncio.to_thread(CliRunner().invoke, app, list(args))
-
-
-async def letters_from(topic: str, since: datetime) -> list[dict[str, str | None]]:
-    listed = await safety_month("deadletters", "list", "--json", "--since", since.isoformat())
-    assert listed.exit_code == 0, listed.output
-    return [letter for letter in json.loads(listed.stdout) if letter["original_topic"] == topic]
 
 
 async def test_a_letter_redriven_after_its_cause_is_fixed_takes_effect_once_and_goes_once(
@@ -117,7 +101,7 @@ async def test_an_id_that_names_no_letter_is_refused_naming_the_argument(
     assert "Invalid value for ID...: no dead letter 0/999999999" in refused.output
 
 
-async def test_a_ministry_systems_letter_is_not_redriven_as_its_token_is_not_kept(
+async def test_a_ministry_systems_letter_without_an_authenticated_system_is_not_redriven(
     producer: AIOKafkaProducer, operator_env: None
 ) -> None:
     started = datetime.now(UTC) - timedelta(seconds=5)
@@ -133,4 +117,9 @@ async def test_a_ministry_systems_letter_is_not_redriven_as_its_token_is_not_kep
     refused = await safety_month("deadletters", "redrive", str(letter["id"]))
 
     assert refused.exit_code == 1
-    assert "its access token is not kept with the dead letter" in " ".join(refused.stderr.split())
+    said = " ".join(refused.stderr.split())
+    assert (
+        f"{letter['id']} came from a ministry system on {INBOUND.name} and was refused "
+        "before its system was authenticated" in said
+    )
+    assert "its token is not kept with the dead letter" in said

@@ -122,6 +122,13 @@ async def _new_topic(kafka: KafkaAccess) -> str:
     return name
 
 
+@pytest.fixture(scope="session")
+async def redriven_topic(contract_topics: KafkaAccess) -> str:
+    """Where the tests' intakes read re-driven envelopes: a topic nothing writes, so that they
+    do not apply what the redrive tests send on the real one (those tests choose it)."""
+    return await _new_topic(contract_topics)
+
+
 @pytest.fixture
 async def inbound_topic(contract_topics: KafkaAccess) -> str:
     """An inbound topic of this test's own, so that only this test's intake reads it."""
@@ -139,8 +146,9 @@ StartIntake = Callable[..., contextlib.AbstractAsyncContextManager[Intake]]
 
 @pytest.fixture
 def start_intake(
-    migrated: str, contract_topics: KafkaAccess, inbound_topic: str, jwt_secret: str, tmp_path: Path
-) -> StartIntake:
+    migrated: str, contract_topics: KafkaAccess, inbound_topic: str, redriven_topic: str,
+    jwt_secret: str, tmp_path: Path,
+) -> StartIntake:  # fmt: skip
     """Starts intake on this test's database; `clock_start` and other settings can be given."""
     key = Fernet.generate_key().decode()
     consumer = f"intake-test-{uuid.uuid4().hex[:8]}"
@@ -150,7 +158,8 @@ def start_intake(
             "database_url": migrated, **kafka_settings(contract_topics),
             "safety_month_jwt_secret": jwt_secret, "tip_contact_key": key,
             "blob_dir": tmp_path / "blobs", "clock_start": DURING_THE_MONTH,
-            "inbound_topic": inbound_topic, "inbound_consumer": consumer, **overrides,
+            "inbound_topic": inbound_topic, "inbound_consumer": consumer,
+            "inbound_redriven_topic": redriven_topic, **overrides,
         }))  # fmt: skip
 
     return start
@@ -172,6 +181,7 @@ async def module_intake(
     contract_topics: KafkaAccess,
     module_mailbox: Mailbox,
     tmp_path_factory: pytest.TempPathFactory,
+    redriven_topic: str,
 ) -> AsyncIterator[Intake]:
     """One intake for a whole module of tests that do not disturb each other (no rate limit)."""
     await migrate(module_database_url, "intake", MIGRATIONS)
@@ -180,7 +190,7 @@ async def module_intake(
         safety_month_jwt_secret=f"module-secret-{uuid.uuid4().hex}",
         tip_contact_key=Fernet.generate_key().decode(),
         blob_dir=tmp_path_factory.mktemp("blobs"), clock_start=DURING_THE_MONTH,
-        inbound_topic=await _new_topic(contract_topics),
+        inbound_topic=await _new_topic(contract_topics), inbound_redriven_topic=redriven_topic,
         inbound_consumer=f"intake-test-{uuid.uuid4().hex[:8]}", tip_rate_per_minute=100_000,
         smtp_host=module_mailbox.host, smtp_port=module_mailbox.port,
     )  # fmt: skip

@@ -474,6 +474,12 @@ async def withdraw_client(
     return client_view(row)
 
 
+async def registered_client(conn: Connection, client_id: str) -> Any:
+    """The system's registration as it is now (its status and units), or None."""
+    return await conn.fetchrow("SELECT status, units FROM clients WHERE client_id = $1",
+                               client_id)  # fmt: skip
+
+
 async def list_clients(conn: Connection) -> list[dict[str, Any]]:
     return [
         client_view(row) for row in await conn.fetch("SELECT * FROM clients ORDER BY client_id")

@@ -76,6 +76,14 @@ def build(settings: IntakeSettings) -> FastAPI:
         consumer=settings.inbound_consumer, parse=InboundEnvelope.from_bytes,
         admit=subscribers.authenticated(runtime.verifier),
     )  # fmt: skip
+    # The inbound topic's inbox: an envelope has one effect, whether the system sent it again
+    # or the operator re-drove its dead letter.
+    runtime.consume(
+        settings.inbound_redriven_topic,
+        effects=subscribers.registered_now(subscribers.effects(deps)),
+        consumer=f"{settings.inbound_consumer}.redriven", inbox=settings.inbound_consumer,
+        parse=InboundEnvelope.from_bytes, admit=subscribers.redriven(),
+    )  # fmt: skip
     tipline = Tipline(runtime, deps, per_minute=settings.tip_rate_per_minute)
     resources = api.router(runtime, settings, deps, BlobStore(settings.blob_dir), tipline)
     app = runtime.http_app(

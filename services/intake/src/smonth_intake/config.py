@@ -3,7 +3,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, MultiFernet
 from pydantic import Field, field_validator
 
-from smonth_shared.events import INBOUND
+from smonth_shared.events import INBOUND, INBOUND_REDRIVEN
 from smonth_shared.settings import ServiceSettings
 
 
@@ -33,6 +33,11 @@ class IntakeSettings(ServiceSettings):
     )
     inbound_consumer: str = Field(
         default="intake", description="The consumer (group smonth.<name>) reading inbound_topic."
+    )
+    inbound_redriven_topic: str = Field(
+        default=INBOUND_REDRIVEN.name,
+        description="Where the operator re-drives ministry systems' dead letters (group "
+        "smonth.<inbound_consumer>.redriven, with inbound_consumer's inbox).",
     )
 
     public_url: str = Field(

@@ -9,6 +9,12 @@ refused for tokens that were valid when it was written. The token's system must 
 envelope's `source` and be registered for its `subject`. A system then acts for the subject
 exactly as that unit's own token would, so the subject must be the unit (or province) the data
 is about.
+
+The dead letter of an envelope refused once its system was authenticated (not registered for
+the subject, or refused by a rule) says which system that was and when its token was checked,
+never the token: the operator can re-drive it onto the internal `smonth.inbound.redriven.v1`,
+which only the operator's principal may write, and intake applies it there as that system's
+as long as the registry still has the system active and registered for the subject then.
 """
 
 from collections.abc import Awaitable, Callable
@@ -17,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from smonth_intake import handlers
+from smonth_intake import accounts, handlers
 from smonth_intake.handlers import Deps
 from smonth_intake.models import (
     CaseSubmission,
@@ -30,9 +36,14 @@ from smonth_intake.models import (
 )
 from smonth_shared import problems
 from smonth_shared.auth import Principal, TokenVerifier
-from smonth_shared.consumer import Admit, Effect, PoisonEvent, Record
+from smonth_shared.consumer import Admit, Effect, PoisonEvent, Record, Vouched
 from smonth_shared.db import Connection
-from smonth_shared.events import InboundEnvelope
+from smonth_shared.events import (
+    AUTHENTICATED_AT,
+    AUTHENTICATED_PREFIX,
+    AUTHENTICATED_SYSTEM,
+    InboundEnvelope,
+)
 from smonth_shared.problems import Problem
 
 Handle = Callable[[Connection, Deps, Any, Principal], Awaitable[Any]]
@@ -41,7 +52,7 @@ Handle = Callable[[Connection, Deps, Any, Principal], Awaitable[Any]]
 def authenticated(verifier: TokenVerifier) -> Admit:
     """Refuses (to the dead letters, with the reason) a record no registered system vouches for."""
 
-    def admit(record: Record, envelope: Any) -> None:
+    def admit(record: Record, envelope: Any) -> Vouched:
         header = (record.header("authorization") or b"").decode("utf-8", "replace")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -58,11 +69,55 @@ def authenticated(verifier: TokenVerifier) -> Admit:
         if principal.sub != f"client:{envelope.source}":
             raise PoisonEvent(f"source: {envelope.source} is not the token's system "
                               f"({principal.sub.removeprefix('client:')})")  # fmt: skip
+        checked = appended or datetime.now(UTC)
+        vouched = ((AUTHENTICATED_SYSTEM, envelope.source.encode()),
+                   (AUTHENTICATED_AT, checked.isoformat().encode()))  # fmt: skip
         if not principal.may_act_for(envelope.subject):
             raise PoisonEvent(f"subject: the system {envelope.source} is not registered for "
-                              f"{envelope.subject}")  # fmt: skip
+                              f"{envelope.subject}", vouched=vouched)  # fmt: skip
+        return vouched
 
     return admit
+
+
+def redriven() -> Admit:
+    """The sender of a re-driven envelope is the system named in its AUTHENTICATED_SYSTEM
+    header: only the operator may write the topic, copying the header from the dead letter
+    intake made."""
+
+    def admit(record: Record, envelope: Any) -> Vouched:
+        system = (record.header(AUTHENTICATED_SYSTEM) or b"").decode("utf-8", "replace")
+        if not system:
+            raise PoisonEvent(f"redrive: no {AUTHENTICATED_SYSTEM} header, so no sender")
+        if system != envelope.source:
+            raise PoisonEvent(f"source: {envelope.source} is not the system authenticated "
+                              f"({system})")  # fmt: skip
+        return tuple((name, value) for name, value in record.headers
+                     if name.startswith(AUTHENTICATED_PREFIX))  # fmt: skip
+
+    return admit
+
+
+def registered_now(effects: dict[str, Effect]) -> dict[str, Effect]:
+    """The same effects, for envelopes re-driven without their token: each only while the
+    registry has the system active and registered for the subject as it is applied (the token
+    was checked against the registration of its day)."""
+
+    def checked(effect: Effect) -> Effect:
+        async def apply(conn: Connection, envelope: InboundEnvelope) -> None:
+            client = await accounts.registered_client(conn, envelope.source)
+            if client is None:
+                raise PoisonEvent(f"source: the system {envelope.source} is not registered")
+            if client["status"] != "active":
+                raise PoisonEvent(f"source: the system {envelope.source} is {client['status']}")
+            if envelope.subject not in client["units"]:
+                raise PoisonEvent(f"subject: the system {envelope.source} is not registered "
+                                  f"for {envelope.subject}")  # fmt: skip
+            await effect(conn, envelope)
+
+        return apply
+
+    return {kind: checked(effect) for kind, effect in effects.items()}
 
 
 def effects(deps: Callable[[], Deps]) -> dict[str, Effect]:
