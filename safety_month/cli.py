@@ -9,7 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -187,6 +187,9 @@ def replay(
                f"in {result.seconds:.1f} s")  # fmt: skip
 
 
+IntakeUrl = Annotated[str, typer.Option(help="Where intake answers.")]
+
+
 @systems_app.command("register")
 def systems_register(
     client_id: Annotated[
@@ -194,37 +197,60 @@ def systems_register(
     ],
     name: Annotated[str, typer.Option(help="What the system is, e.g. 危险化学品登记系统.")],
     unit: Annotated[list[str], typer.Option(help="A unit it may act for (repeat the option).")],
-    intake_url: Annotated[
-        str, typer.Option(help="Where intake answers.")
-    ] = "http://127.0.0.1:8001",
+    intake_url: IntakeUrl = "http://127.0.0.1:8001",
 ) -> None:
     """Register a ministry system with the units it may act for; prints its client id and
     secret, once (intake keeps only a digest of it)."""
-    import httpx
-
-    secret = local_secrets(run_dir() / "dev")["SAFETY_MONTH_JWT_SECRET"]
-    admin = issue_token(secret, role="admin", sub="cli", ttl=timedelta(minutes=5))
-    try:
-        answer = httpx.post(f"{intake_url.rstrip('/')}/v1/clients", timeout=30,
-                            headers={"Authorization": f"Bearer {admin}"},
-                            json={"client_id": client_id, "name": name, "units": unit})  # fmt: skip
-    except httpx.HTTPError as error:
-        typer.echo(f"error: intake at {intake_url} did not answer ({error})", err=True)
-        raise typer.Exit(1) from None
-    if answer.status_code != 201:
-        problem = answer.json() if "json" in answer.headers.get("content-type", "") else {}
-        reasons = [e.get("msg", "") for e in problem.get("errors", [])] or [
-            problem.get("detail", answer.text)
-        ]
-        typer.echo(f"error: not registered ({answer.status_code}): {'; '.join(reasons)}", err=True)
-        raise typer.Exit(1)
-    client = answer.json()
+    client = _as_admin(intake_url, "POST", "/v1/clients", 201, "not registered",
+                       {"client_id": client_id, "name": name, "units": unit})  # fmt: skip
     typer.echo(f"client_id={client['client_id']}")
     typer.echo(f"client_secret={client['client_secret']}")
     typer.echo(f"units={','.join(client['units'])}")
     typer.echo("The secret is shown this once: give it to the system's operator now. It gets "
                "tokens by POST /v1/oauth/token (HTTP Basic, grant_type=client_credentials).",
                err=True)  # fmt: skip
+
+
+@systems_app.command("units")
+def systems_units(
+    client_id: Annotated[str, typer.Option(help="The system's id, as registered.")],
+    unit: Annotated[list[str], typer.Option(
+        help="A unit it may act for from now on (repeat the option; the list replaces the old)."
+    )],
+    intake_url: IntakeUrl = "http://127.0.0.1:8001",
+) -> None:  # fmt: skip
+    """Change the units a registered system may act for. Its tokens stop working at once; its
+    next one (client credentials again) names the new units. A letter dead-lettered because the
+    system was not registered for its unit can then be re-driven."""
+    client = _as_admin(intake_url, "PUT", f"/v1/clients/{client_id}/units", 200,
+                       "units not changed", {"units": unit})  # fmt: skip
+    typer.echo(f"client_id={client['client_id']}")
+    typer.echo(f"units={','.join(client['units'])}")
+
+
+def _as_admin(
+    intake_url: str, method: str, path: str, expected: int, refused: str, body: dict[str, Any]
+) -> dict[str, Any]:  # fmt: skip
+    """intake's answer to the request made with a short-lived admin token of the local
+    profile's secret; exits 1 saying why when it is not `expected`."""
+    import httpx
+
+    secret = local_secrets(run_dir() / "dev")["SAFETY_MONTH_JWT_SECRET"]
+    admin = issue_token(secret, role="admin", sub="cli", ttl=timedelta(minutes=5))
+    try:
+        answer = httpx.request(method, f"{intake_url.rstrip('/')}{path}", timeout=30,
+                               headers={"Authorization": f"Bearer {admin}"}, json=body)  # fmt: skip
+    except httpx.HTTPError as error:
+        typer.echo(f"error: intake at {intake_url} did not answer ({error})", err=True)
+        raise typer.Exit(1) from None
+    if answer.status_code != expected:
+        problem = answer.json() if "json" in answer.headers.get("content-type", "") else {}
+        reasons = [e.get("msg", "") for e in problem.get("errors", [])] or [
+            problem.get("detail", answer.text)
+        ]
+        typer.echo(f"error: {refused} ({answer.status_code}): {'; '.join(reasons)}", err=True)
+        raise typer.Exit(1)
+    return answer.json()
 
 
 Since = Annotated[str | None, typer.Option(

@@ -54,11 +54,12 @@ class Intake:
         return {"Authorization": f"Bearer {self.token(role, unit)}"}
 
     def vouched(
-        self, system: str, units: list[str], *, secret: str | None = None
-    ) -> list[tuple[str, bytes]]:
+        self, system: str, units: list[str], *, secret: str | None = None,
+        issued: datetime | None = None,
+    ) -> list[tuple[str, bytes]]:  # fmt: skip
         """The record headers a registered ministry system sends with its envelopes."""
         token = issue_token(secret or self.secret, role="system", sub=f"client:{system}",
-                            units=units, ttl=timedelta(minutes=15))  # fmt: skip
+                            units=units, ttl=timedelta(minutes=15), now=issued)  # fmt: skip
         return [("authorization", f"Bearer {token}".encode())]
 
     async def rows(self, sql: str, *args: Any) -> list[asyncpg.Record]:

@@ -55,6 +55,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "POST /v1/clients": only({"admin"}, 201),
     "POST /v1/clients/{client}/secret": only({"admin"}, 200),
     "POST /v1/clients/{client}/withdraw": only({"admin"}, 200),
+    "PUT /v1/clients/{client}/units": only({"admin"}, 200),
 }
 TIP = {"province": "44", "industry": "construction", "category": "violation",
        "description": "工地塔吊司机无证上岗", "contact": {"phone": "13912345678"}}  # fmt: skip
@@ -180,6 +181,8 @@ async def request_for(intake: Any, endpoint: str) -> tuple[str, str, dict[str, A
         assert sent.status_code == 202, sent.text
     if method == "GET":
         return method, path, {}
+    if path.endswith("/units"):
+        return method, path, {"json": {"units": ["44", "45"]}}
     return method, path, bodies.get(path, {"json": {}} if "withdraw" in path else {})
 
 

@@ -9,7 +9,7 @@ name), each test's intake reading them from the end they had when it started."""
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -99,9 +99,10 @@ async def refused_for_m16(
 
 
 async def register_for_m16(intake: Any, system: str) -> None:
-    """The office fixes the registration (there is no endpoint for a client's units yet)."""
-    await intake.rows("UPDATE clients SET units = $2 WHERE client_id = $1 RETURNING 1",
-                      system, ["M15", "M16"])  # fmt: skip
+    """The office fixes the registration, as `safety-month systems units` does."""
+    answer = await intake.client.put(f"/v1/clients/{system}/units", json={"units": ["M15", "M16"]},
+                                     headers=intake.auth("admin"))  # fmt: skip
+    assert answer.status_code == 200, answer.text
 
 
 async def test_a_batch_refused_for_a_wrong_registration_takes_effect_once_when_redriven(
@@ -182,7 +183,11 @@ async def test_a_batch_the_system_sent_again_itself_is_not_applied_twice_by_its_
     envelope = progress_of(system)
     letter = await refused_for_m16(intake, system, producer, until, envelope)
     await register_for_m16(intake, system)
-    await send(producer, envelope, intake.vouched(system, ["M15", "M16"]))
+    # The system's next token: the change refused those of its second (see client_credentials).
+    next_token = intake.vouched(
+        system, ["M15", "M16"], issued=datetime.now(UTC) + timedelta(seconds=1)
+    )
+    await send(producer, envelope, next_token)
     await until(lambda: intake.rows(SNAPSHOTS))
 
     redriven = await safety_month("deadletters", "redrive", str(letter["id"]))

@@ -82,7 +82,9 @@ def digest(token: str) -> bytes:
 
 def _problem(status: int, title: str, detail: str, detail_zh: str, *,
              field: str | None = None, headers: dict[str, str] | None = None) -> Problem:  # fmt: skip
-    errors = [FieldError(loc=["body", field], msg=detail, msg_zh=detail_zh)] if field else []
+    # Named as the body's own validation names a field (["units"]), so that a client finds
+    # every refusal of a field under one loc.
+    errors = [FieldError(loc=[field], msg=detail, msg_zh=detail_zh)] if field else []
     return Problem(status, title, detail, detail_zh, errors=errors, headers=headers)
 
 
@@ -110,12 +112,14 @@ async def password_matches(stored: str | None, password: str) -> bool:
 
 async def revoke(
     conn: Connection, issuer: Issuer, key: str, reason: RevocationReason, now: datetime
-) -> None:  # fmt: skip
-    """Tokens of `key` issued up to now are refused from the next second on, everywhere."""
+) -> datetime:  # fmt: skip
+    """Tokens of `key` issued up to now are refused from the next second on, everywhere;
+    returns that second, from which its new tokens are good."""
     payload = AccessRevoked(key=key, not_before=int(now.timestamp()) + 1, reason=reason)
     subject = key.split(":", 1)[1]
     await issuer.outbox.add(conn, new_event(payload, source="intake", time=now,
                                             campaign=issuer.campaign, subject=subject))  # fmt: skip
+    return datetime.fromtimestamp(payload.not_before, UTC)
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -420,11 +424,7 @@ async def create_client(
     conn: Connection, issuer: Issuer, *, client_id: str, name: str, units: Sequence[str],
     by: Principal, now: datetime,
 ) -> tuple[dict[str, Any], str]:  # fmt: skip
-    unknown = [u for u in units if await repository.unit(conn, issuer.campaign, u) is None]
-    if unknown:
-        raise _problem(422, "Unprocessable Content",
-                       f"units: not in the registry: {', '.join(unknown)}.",
-                       f"以下单位不在名录中：{'、'.join(unknown)}。", field="units")  # fmt: skip
+    await _all_registered(conn, issuer, units)
     secret = secrets.token_urlsafe(32)
     row = await conn.fetchrow(
         "INSERT INTO clients (client_id, name, secret_hash, units, status, created_by, "
@@ -436,6 +436,32 @@ async def create_client(
         raise _problem(409, "Conflict", f"client_id: {client_id} is registered already.",
                        f"系统编号 {client_id} 已被使用。", field="client_id")  # fmt: skip
     return client_view(row), secret
+
+
+async def set_client_units(
+    conn: Connection, issuer: Issuer, client_id: str, units: Sequence[str], now: datetime
+) -> dict[str, Any]:  # fmt: skip
+    """The units an active system may act for from now on. Its tokens name the units they were
+    issued for, so they stop working at once: a unit taken away is taken away now, and the
+    system's next token (client credentials again) names the new ones."""
+    client = await _client(conn, client_id)
+    if client["status"] != "active":
+        raise Problem(409, "Conflict", f"The client {client_id} is withdrawn.",
+                      f"系统 {client_id} 已停用。")  # fmt: skip
+    await _all_registered(conn, issuer, units)
+    tokens_from = await revoke(conn, issuer, f"sub:client:{client_id}", "withdrawn", now)
+    row = await conn.fetchrow("UPDATE clients SET units = $2, tokens_from = $3 "
+                              "WHERE client_id = $1 RETURNING *",
+                              client_id, sorted(set(units)), tokens_from)  # fmt: skip
+    return client_view(row)
+
+
+async def _all_registered(conn: Connection, issuer: Issuer, units: Sequence[str]) -> None:
+    unknown = [u for u in units if await repository.unit(conn, issuer.campaign, u) is None]
+    if unknown:
+        raise _problem(422, "Unprocessable Content",
+                       f"units: not in the registry: {', '.join(unknown)}.",
+                       f"以下单位不在名录中：{'、'.join(unknown)}。", field="units")  # fmt: skip
 
 
 async def _client(conn: Connection, client_id: str) -> Any:
@@ -456,9 +482,10 @@ async def rotate_client_secret(
         raise Problem(409, "Conflict", f"The client {client_id} is withdrawn.",
                       f"系统 {client_id} 已停用。")  # fmt: skip
     secret = secrets.token_urlsafe(32)
-    row = await conn.fetchrow("UPDATE clients SET secret_hash = $2 WHERE client_id = $1 "
-                              "RETURNING *", client_id, digest(secret))  # fmt: skip
-    await revoke(conn, issuer, f"sub:client:{client_id}", "withdrawn", now)
+    tokens_from = await revoke(conn, issuer, f"sub:client:{client_id}", "withdrawn", now)
+    row = await conn.fetchrow("UPDATE clients SET secret_hash = $2, tokens_from = $3 "
+                              "WHERE client_id = $1 RETURNING *",
+                              client_id, digest(secret), tokens_from)  # fmt: skip
     return client_view(row), secret
 
 
@@ -496,7 +523,9 @@ async def client_credentials(
         return None
     await conn.execute("UPDATE clients SET last_token_at = $2 WHERE client_id = $1",
                        client_id, now)  # fmt: skip
-    return {"access_token": issuer.client_token(row, now), "token_type": "Bearer",
+    # At most a second ahead, well inside every verifier's clock leeway.
+    issued = max(now, row["tokens_from"] or now)
+    return {"access_token": issuer.client_token(row, issued), "token_type": "Bearer",
             "expires_in": int(issuer.access_ttl.total_seconds())}  # fmt: skip
 
 

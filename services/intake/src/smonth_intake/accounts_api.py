@@ -71,11 +71,18 @@ class Withdrawal(Body):
     reason: Text100 = "withdrawn"
 
 
+Units = Annotated[list[UnitCode], Field(min_length=1, max_length=200,
+                                        description="The units the system may act for.")]  # fmt: skip
+
+
 class NewClient(Body):
     client_id: ClientId
     name: Text100
-    units: list[UnitCode] = Field(min_length=1, max_length=200,
-                                       description="The units the system may act for.")  # fmt: skip
+    units: Units
+
+
+class ClientUnits(Body):
+    units: Units
 
 
 class OAuthError(BaseModel):
@@ -227,6 +234,15 @@ def router(runtime: Runtime, issuer: Callable[[], accounts.Issuer]) -> APIRouter
         client, secret = await transaction(lambda conn: accounts.rotate_client_secret(
             conn, issuer(), client_id, accounts.now()))  # fmt: skip
         return answer({**client, "client_secret": secret})
+
+    @api.put("/clients/{client_id}/units", tags=["ministry systems"],
+             responses=problem_responses(404, 409, 413),
+             summary="The units a system may act for; its tokens stop working")  # fmt: skip
+    async def set_units(
+        client_id: ClientPath, body: ClientUnits, _: Annotated[Principal, Depends(admin)]
+    ) -> JSONResponse:  # fmt: skip
+        return answer(await transaction(lambda conn: accounts.set_client_units(
+            conn, issuer(), client_id, body.units, accounts.now())))  # fmt: skip
 
     @api.post("/clients/{client_id}/withdraw", tags=["ministry systems"], responses=problem_responses(404),
               summary="Withdraw a system: its tokens stop working on every service")  # fmt: skip
