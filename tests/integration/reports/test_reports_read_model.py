@@ -2,6 +2,7 @@
 
 import io
 import re
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from smonth_reports.domain import ReadModel
 from smonth_reports.formats import render
 from smonth_reports.report import build_report
 from smonth_reports.repository import read_model
@@ -134,3 +136,23 @@ async def test_a_summary_asked_again_in_the_same_second_shows_every_write_made_m
             assert shown[-1] == fresh, f"after {event.type}"
     assert len({item["as_of"] for item in shown}) == 1
     assert shown[-1]["tips"]["received"] == 3 and shown[-1]["reminders"]["failed"] == 1
+
+
+async def test_the_summary_reads_again_only_the_parts_of_the_read_model_a_write_changed(
+    reports: Any,
+) -> None:
+    """Polled back to back while tips come in (B2), the summary reads the tallies of the tips
+    again, not every table; with nothing written, it keeps what it has."""
+    campaign = load_campaign("2021")
+    await reports.record(*reports.a_campaign_in_brief())
+    async with reports.pool.acquire() as conn:
+        before = await read_model(conn, campaign.id, campaign.time_zone)
+        unchanged = await read_model(conn, campaign.id, campaign.time_zone, since=before)
+        await reports.record(reports.tip("44"))
+        after = await read_model(conn, campaign.id, campaign.time_zone, since=before)
+        whole = await read_model(conn, campaign.id, campaign.time_zone)
+    assert unchanged is before
+    assert after == whole and after.version > before.version
+    read_again = {field.name for field in fields(ReadModel) if field.name != "version"
+                  and getattr(after, field.name) is not getattr(before, field.name)}  # fmt: skip
+    assert read_again == {"tips", "tips_by_day"}

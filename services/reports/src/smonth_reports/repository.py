@@ -4,6 +4,7 @@ published summaries with their artifacts."""
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -322,52 +323,98 @@ def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
-async def read_model_version(conn: Connection) -> int:
-    """Counts every write to what the summary reads (migration 004)."""
-    version = await conn.fetchval("SELECT version FROM read_model_version")
-    if version is None:
+@dataclass(frozen=True)
+class Part:
+    """A field of ReadModel as READ_MODEL gives it: an array of records with these columns."""
+
+    field: str
+    columns: tuple[str, ...]
+    keyed: bool = False  # rows by unit, rather than a list
+    json_columns: tuple[str, ...] = ()
+
+    def rows(self, records: Sequence[tuple[Any, ...]]) -> Any:
+        rows = [dict(zip(self.columns, record, strict=True)) for record in records]
+        for row in rows:
+            for column in self.json_columns:
+                row[column] = json.loads(row[column])
+        return {row["unit"]: row for row in rows} if self.keyed else rows
+
+
+PARTS = (
+    Part("progress", ("unit", "as_of", "indicators"), keyed=True, json_columns=("indicators",)),
+    Part("liaisons", ("unit", "name", "position", "office_phone", "mobile", "email",
+                      "designated_at"), keyed=True),
+    Part("summaries", ("unit", "title", "first_received_at", "last_received_at", "on_time",
+                       "submissions"), keyed=True),
+    Part("materials", ("unit", "kind", "count")),
+    Part("cases", ("province", "rejected", "count")),
+    Part("compliance", ("province", "month", "cases_counted", "status", "closed")),
+    Part("tips", ("province", "industry", "status", "count", "rectified", "reward_paid",
+                  "named")),
+    Part("tips_by_day", ("day", "count")),
+    Part("reminders", ("at", "unit", "reason", "occasion", "channel", "recipient", "attempts",
+                       "outcome", "error")),
+)  # fmt: skip
+
+# One statement, so one snapshot: the version, and each part whose table was written after
+# version $3 (every part when the version went back: a database made again); a part not asked
+# for is NULL and not read at all. Rows come as arrays of records, which asyncpg gives as tuples.
+# $1 the campaign, $2 its time zone.
+READ_MODEL = """
+SELECT version,
+  CASE WHEN version < $3 OR coalesce((written->>'progress')::bigint, 0) > $3 THEN
+    (SELECT coalesce(array_agg((unit, as_of, indicators)), '{}') FROM progress
+     WHERE campaign = $1) END AS progress,
+  CASE WHEN version < $3 OR coalesce((written->>'liaisons')::bigint, 0) > $3 THEN
+    (SELECT coalesce(array_agg((unit, name, position, office_phone, mobile, email,
+                                designated_at)), '{}')
+     FROM liaisons WHERE campaign = $1) END AS liaisons,
+  CASE WHEN version < $3 OR coalesce((written->>'summary_reports')::bigint, 0) > $3 THEN
+    (SELECT coalesce(array_agg((unit, title, first_received_at, last_received_at, on_time,
+                                submissions)), '{}')
+     FROM summary_reports WHERE campaign = $1) END AS summaries,
+  CASE WHEN version < $3 OR coalesce((written->>'materials')::bigint, 0) > $3 THEN
+    (SELECT coalesce(array_agg(m), '{}') FROM (SELECT unit, kind, count(*)::int FROM materials
+     WHERE campaign = $1 GROUP BY unit, kind) AS m) END AS materials,
+  CASE WHEN version < $3 OR coalesce((written->>'cases')::bigint, 0) > $3 THEN
+    (SELECT coalesce(array_agg(c), '{}') FROM (SELECT province, rejected, count(*)::int
+     FROM cases WHERE campaign = $1 GROUP BY province, rejected) AS c) END AS cases,
+  CASE WHEN version < $3 OR coalesce((written->>'compliance')::bigint, 0) > $3 THEN
+    (SELECT coalesce(array_agg((province, month, cases_counted, status, closed)), '{}')
+     FROM compliance WHERE campaign = $1) END AS compliance,
+  -- The tallies that triggers keep beside the tips (migration 003), not the tips.
+  CASE WHEN version < $3 OR coalesce((written->>'tip_tally')::bigint, 0) > $3 THEN
+    (SELECT coalesce(array_agg((province, industry, status, tips, rectified, reward_paid,
+                                named)), '{}')
+     FROM tip_tally WHERE campaign = $1 AND tips > 0) END AS tips,
+  CASE WHEN version < $3 OR coalesce((written->>'tip_arrivals')::bigint, 0) > $3 THEN
+    (SELECT coalesce(array_agg(d ORDER BY d.day), '{}')
+     FROM (SELECT (quarter AT TIME ZONE $2)::date AS day, sum(tips)::int FROM tip_arrivals
+           WHERE campaign = $1 GROUP BY day HAVING sum(tips) > 0) AS d) END AS tips_by_day,
+  CASE WHEN version < $3 OR coalesce((written->>'reminders')::bigint, 0) > $3 THEN
+    (SELECT coalesce(array_agg((at, unit, reason, occasion, channel, recipient, attempts,
+                                outcome, error) ORDER BY at, unit, channel, event_id), '{}')
+     FROM reminders WHERE campaign = $1) END AS reminders
+FROM read_model_version
+"""
+
+
+async def read_model(
+    conn: Connection, campaign: str, time_zone: str, since: ReadModel | None = None
+) -> ReadModel:
+    """Everything the summary is built from, as of one snapshot. With `since` (the model last
+    read of the same campaign), only the parts written after it are read again, and `since`
+    itself is returned when nothing was written."""
+    found = await conn.fetchrow(
+        READ_MODEL, campaign, time_zone, since.version if since is not None else -1
+    )
+    if found is None:
         raise RuntimeError("migration 004 makes the version's one row, and nothing deletes it")
-    return version
-
-
-async def read_model(conn: Connection, campaign: str, time_zone: str) -> ReadModel:
-    """Everything the summary is built from; call inside one repeatable-read transaction so that
-    the parts agree with each other."""
-
-    async def rows(sql: str, *args: Any) -> list[dict[str, Any]]:
-        return [dict(row) for row in await conn.fetch(sql, campaign, *args)]
-
-    progress = await rows("SELECT unit, as_of, indicators FROM progress WHERE campaign = $1")
-    return ReadModel(
-        version=await read_model_version(conn),
-        progress={r["unit"]: {**r, "indicators": json.loads(r["indicators"])} for r in progress},
-        liaisons={r["unit"]: r for r in await rows(
-            "SELECT unit, name, position, office_phone, mobile, email, designated_at"
-            " FROM liaisons WHERE campaign = $1")},
-        summaries={r["unit"]: r for r in await rows(
-            "SELECT unit, title, first_received_at, last_received_at, on_time, submissions"
-            " FROM summary_reports WHERE campaign = $1")},
-        materials=await rows(
-            "SELECT unit, kind, count(*)::int AS count FROM materials WHERE campaign = $1"
-            " GROUP BY unit, kind"),
-        cases=await rows(
-            "SELECT province, rejected, count(*)::int AS count FROM cases WHERE campaign = $1"
-            " GROUP BY province, rejected"),
-        compliance=await rows(
-            "SELECT province, month, cases_counted, status, closed FROM compliance"
-            " WHERE campaign = $1"),
-        # The tallies that triggers keep beside the tips (migration 003), not the tips.
-        tips=await rows(
-            "SELECT province, industry, status, tips AS count, rectified, reward_paid, named"
-            " FROM tip_tally WHERE campaign = $1 AND tips > 0"),
-        tips_by_day=await rows(
-            "SELECT (quarter AT TIME ZONE $2)::date AS day, sum(tips)::int AS count"
-            " FROM tip_arrivals WHERE campaign = $1 GROUP BY day HAVING sum(tips) > 0"
-            " ORDER BY day", time_zone),
-        reminders=await rows(
-            "SELECT at, unit, reason, occasion, channel, recipient, attempts, outcome, error"
-            " FROM reminders WHERE campaign = $1 ORDER BY at, unit, channel, event_id"),
-    )  # fmt: skip
+    if since is not None and found["version"] == since.version:
+        return since
+    changed = {part.field: part.rows(found[part.field]) for part in PARTS
+               if found[part.field] is not None}  # fmt: skip
+    return replace(since or ReadModel(), version=found["version"], **changed)
 
 
 async def start_schedule(conn: Connection, campaign: str, now: datetime) -> datetime:
