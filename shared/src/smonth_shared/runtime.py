@@ -59,6 +59,12 @@ from smonth_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+# How long a consumer's fetch waits for records. A fetch returns as soon as records are there,
+# but faststream sleeps as long again after one that found none, and a record arriving in that
+# sleep waits it out: at faststream's 100 ms, the slowest hundredth of the tips reached the
+# summary about 100 ms late. An idle consumer wakes 25 times a second for it.
+IDLE_POLL_MS = 20
+
 EVENTS_CONSUMED = Counter(
     "smonth_events_consumed_total", "Kafka records handed to a consumer", ["service", "topic"]
 )
@@ -142,7 +148,8 @@ class Runtime:
         self._offset_commits.append(commits)
 
         @self.broker.subscriber(
-            *topics, group_id=group, batch=True, max_records=max_records, batch_timeout_ms=100,
+            *topics, group_id=group, batch=True, max_records=max_records,
+            batch_timeout_ms=IDLE_POLL_MS,
             ack_policy=AckPolicy.MANUAL, auto_offset_reset="earliest",
             title=f"{group}:{','.join(topics)}", decoder=undecoded,
         )  # fmt: skip
