@@ -19,6 +19,7 @@ from smonth_shared.topics import ensure_topics
 from tests.stacks import StackChoiceError, chosen_backend, require_docker, test_stack
 
 JWT_SECRET = "test-secret-0123456789abcdef0123456789"
+pytest_plugins = ["tests.sigterm"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
