@@ -239,7 +239,8 @@ async def _apply_chunk(conn: Connection, inbox: Inbox, chunk: _Chunk) -> int:
 # the last of the outcomes read after that receipt (one read before it found no tip to change).
 # In steps, each table analysed before it is joined, so that the planner knows how many rows
 # there are (a million, not the 200 it assumes of a CTE). Valid rows break no constraint of
-# these tables: a step fails only with the server, and the replay's transaction with it.
+# these tables: a step fails only with the server, and the replay's transaction with it. A
+# reading is its `seq` alone (one number each, across both tables): the joins hash a number.
 TIPS_STEPS = (
     "ANALYZE replay_received, replay_resolved",
     # Each event's first reading.
@@ -255,13 +256,13 @@ TIPS_STEPS = (
     " ORDER BY event_id",
     # Each tip's first receipt.
     "CREATE TEMPORARY TABLE replay_tips ON COMMIT DROP AS SELECT DISTINCT ON (r.tip_id) r.*"
-    " FROM replay_received r JOIN replay_claims c ON c.event_id = r.event_id AND c.seq = r.seq"
+    " FROM replay_received r JOIN replay_claims c ON c.seq = r.seq"
     " ORDER BY r.tip_id, r.seq",
     "ANALYZE replay_tips",
     """
     WITH outcomes AS (
         SELECT DISTINCT ON (o.tip_id) o.* FROM replay_resolved o
-        JOIN replay_claims c ON c.event_id = o.event_id AND c.seq = o.seq
+        JOIN replay_claims c ON c.seq = o.seq
         JOIN replay_tips t ON t.tip_id = o.tip_id AND t.seq < o.seq
         ORDER BY o.tip_id, o.seq DESC
     )
