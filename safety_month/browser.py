@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,3 +30,19 @@ async def chinese_chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+async def sign_in(page: Page, address: str, email: str, password: str) -> None:
+    """Signs in on intake's sign-in page as a person does, until it shows the account."""
+    await page.goto(f"{address}/portal/sign-in")
+    form = page.locator('[data-page="sign-in"]')
+    await form.get_by_label("邮箱").fill(email)
+    await form.get_by_label("密码").fill(password)
+    await form.get_by_role("button", name="登录").click()
+    await expect(page.locator('[data-field="email"]')).to_have_text(email)
+
+
+async def photograph(page: Page, path: Path) -> None:
+    """The whole page, once its typeface has loaded (before, Chinese may show as boxes)."""
+    await page.evaluate("document.fonts.ready")
+    await page.screenshot(path=str(path), full_page=True)

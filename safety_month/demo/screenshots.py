@@ -5,9 +5,9 @@ as a person would."""
 
 from pathlib import Path
 
-from playwright.async_api import Page, ViewportSize, expect
+from playwright.async_api import ViewportSize, expect
 
-from safety_month.browser import CHROMIUM, MISSING, chinese_chromium
+from safety_month.browser import CHROMIUM, MISSING, chinese_chromium, photograph, sign_in
 
 PHONE: ViewportSize = {"width": 360, "height": 740}
 # A page of the demo's system answers in well under a second; a loaded 2-core machine may
@@ -30,26 +30,12 @@ async def take_screenshots(intake_url: str, liaison: tuple[str, str], out: Path)
     async with chinese_chromium() as browser:
         page = await browser.new_page(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
         page.set_default_timeout(WAIT_MS)
-        await _sign_in(page, intake_url, *liaison)
+        await sign_in(page, intake_url, *liaison)
         await page.goto(f"{intake_url}/unit#tasks")
         await expect(page.locator("#tasks > li").first).to_be_visible()
         await expect(page.locator("#tasks-lead")).to_contain_text("今天是")
-        await _photograph(page, tasks)
+        await photograph(page, tasks)
         await page.goto(f"{intake_url}/tips")
         await expect(page.get_by_role("button", name="提交举报")).to_be_visible()
-        await _photograph(page, tip)
+        await photograph(page, tip)
     return [tasks, tip]
-
-
-async def _sign_in(page: Page, intake_url: str, email: str, password: str) -> None:
-    await page.goto(f"{intake_url}/portal/sign-in")
-    form = page.locator('[data-page="sign-in"]')
-    await form.get_by_label("邮箱").fill(email)
-    await form.get_by_label("密码").fill(password)
-    await form.get_by_role("button", name="登录").click()
-    await expect(page.locator('[data-field="email"]')).to_have_text(email)
-
-
-async def _photograph(page: Page, path: Path) -> None:
-    await page.evaluate("document.fonts.ready")
-    await page.screenshot(path=str(path), full_page=True)

@@ -15,7 +15,7 @@ def test_a_session_killed_with_sigterm_tears_its_session_fixtures_down(tmp_path:
     started, stopped = tmp_path / "started", tmp_path / "stopped"
     (tmp_path / "test_held.py").write_text(
         textwrap.dedent(f"""
-        import time
+        import signal
         import pytest
 
         @pytest.fixture(scope="session")
@@ -25,8 +25,7 @@ def test_a_session_killed_with_sigterm_tears_its_session_fixtures_down(tmp_path:
             open({str(stopped)!r}, "w").close()
 
         def test_runs_until_killed(servers):
-            while True:
-                time.sleep(0.05)
+            signal.pause()  # until the signal the test sends
     """)
     )
     log = tmp_path / "session.log"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from safety_month import browser
 from tests.integration.intake.browser_support import (
     DESK,
     PHONE,
@@ -58,17 +59,11 @@ async def _link(mailbox: Mailbox, email: str, nth: int = 0) -> str:
 
 
 async def sign_in(page: Page, address: str, email: str) -> None:
-    await page.goto(f"{address}/portal/sign-in")
-    form = page.locator('[data-page="sign-in"]')
-    await form.get_by_label("邮箱").fill(email)
-    await form.get_by_label("密码").fill(PASSWORD)
-    await form.get_by_role("button", name="登录").click()
-    await expect(page.locator('[data-field="email"]')).to_have_text(email)
+    await browser.sign_in(page, address, email, PASSWORD)
 
 
 async def shot(page: Page, folder: Path, name: str) -> None:
-    await page.evaluate("document.fonts.ready")
-    await page.screenshot(path=str(folder / name), full_page=True)
+    await browser.photograph(page, folder / name)
 
 
 async def fill_in_a_case(page: Page, title: str) -> None:
