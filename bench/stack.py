@@ -2,7 +2,8 @@
 
 Without KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL it runs on a profile of its own ("bench", Kafka
 on 29392, PostgreSQL on 25632) whose data is wiped at start, so that every run starts alike; with
-them it uses those servers and touches only databases and topics it creates.
+them it uses those servers and touches only databases and topics it creates. SMONTH_BENCH_PROFILE
+(name:kafka_port:postgres_port) names another profile, so that two runs can go side by side.
 """
 
 import asyncio
@@ -34,6 +35,7 @@ from smonth_shared.kafka import KafkaAccess
 PROFILE = "bench"
 KAFKA_PORT = 29392
 POSTGRES_PORT = 25632
+PROFILE_ENV = "SMONTH_BENCH_PROFILE"
 JWT_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"  # noqa: S105 - the bench's own
 # The public's tips per address a minute: every tip of the benchmark comes from 127.0.0.1.
 UNLIMITED_RATE = "1000000000"
@@ -41,6 +43,18 @@ UNLIMITED_RATE = "1000000000"
 
 def uses_environment() -> bool:
     return bool(os.environ.get(KAFKA_ENV, "").strip() and os.environ.get(DATABASE_ENV, "").strip())
+
+
+def bench_profile(value: str) -> tuple[str, int, int]:
+    """The launcher profile to run on: the bench's own, or the one `value` names."""
+    if not value.strip():
+        return PROFILE, KAFKA_PORT, POSTGRES_PORT
+    name, _, ports = value.strip().partition(":")
+    kafka_port, _, postgres_port = ports.partition(":")
+    if not (name and kafka_port.isdigit() and postgres_port.isdigit()) or name == "test":
+        raise SystemExit(f"{PROFILE_ENV}={value!r}: must be name:kafka_port:postgres_port, "
+                         "with a name other than test (the test suite's)")  # fmt: skip
+    return name, int(kafka_port), int(postgres_port)
 
 
 @contextlib.contextmanager
@@ -51,10 +65,11 @@ def servers(log: "Log") -> Iterator[Endpoints]:
         yield Endpoints(kafka_from_env(os.environ[KAFKA_ENV].strip()),
                         os.environ[DATABASE_ENV].strip())  # fmt: skip
         return
-    stack = LocalStack(PROFILE, kafka_port=KAFKA_PORT, postgres_port=POSTGRES_PORT, log=log)
+    profile, kafka_port, postgres_port = bench_profile(os.environ.get(PROFILE_ENV, ""))
+    stack = LocalStack(profile, kafka_port=kafka_port, postgres_port=postgres_port, log=log)
     stack.stop()  # a run that was killed may have left them running
     for folder in ("kafka-data", "pgdata"):
-        shutil.rmtree(profile_dir(PROFILE) / folder, ignore_errors=True)
+        shutil.rmtree(profile_dir(profile) / folder, ignore_errors=True)
     try:
         yield stack.start()
     finally:
