@@ -30,12 +30,13 @@ def payloads(count: int) -> list[Event]:
 async def fill_outbox(pool: asyncpg.Pool, topic: str, rows: list[Event]) -> None:
     headers = json.dumps({"traceparent": TRACEPARENT})
     async with pool.acquire() as conn:
-        await conn.execute("TRUNCATE outbox")
+        await conn.execute("TRUNCATE outbox, outbox_pending")
         await conn.copy_records_to_table(
             "outbox", columns=["event_id", "topic", "key", "event_type", "value", "headers"],
             records=[(e.id, topic, e.subject, e.type, e.value, headers) for e in rows],
         )  # fmt: skip
-        await conn.execute("ANALYZE outbox")
+        await conn.execute("INSERT INTO outbox_pending SELECT seq FROM outbox")
+        await conn.execute("ANALYZE outbox, outbox_pending")
 
 
 async def relay_drains(ctx: Context, pool: asyncpg.Pool, dsn: str, count: int) -> float:

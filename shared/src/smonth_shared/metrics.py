@@ -59,11 +59,10 @@ async def observe_outbox(pool: asyncpg.Pool, service: str) -> None:
     try:
         async with asyncio.timeout(SCRAPE_STEP_SECONDS):
             row = await pool.fetchrow(
-                "SELECT count(*) FILTER (WHERE parked_reason IS NULL) AS pending,"
-                " count(*) FILTER (WHERE parked_reason IS NOT NULL) AS parked,"
-                " coalesce(extract(epoch FROM now() - min(created_at)"
-                "   FILTER (WHERE parked_reason IS NULL)), 0)::float8 AS oldest"
-                " FROM outbox WHERE published_at IS NULL"
+                "SELECT (SELECT count(*) FROM outbox_pending) AS pending,"
+                " (SELECT count(*) FROM outbox WHERE parked_reason IS NOT NULL) AS parked,"
+                " coalesce((SELECT extract(epoch FROM now() - created_at) FROM outbox"
+                "   WHERE seq = (SELECT min(seq) FROM outbox_pending)), 0)::float8 AS oldest"
             )
     except (*TRANSIENT_ERRORS, TimeoutError):
         return

@@ -90,7 +90,8 @@ class Outbox:
 
 # One round trip. The writers' lock is shared and held until the caller commits (the relay reads
 # only once no writer is in flight); it is taken before any row draws its sequence number, as the
-# rows come out of the join with it. A state's statement runs whether or not anything reads it.
+# rows come out of the join with it. A state's statement runs whether or not anything reads it,
+# as does the one putting the rows in the relay's queue (outbox_pending).
 # The notification is a hint only: the relay also polls, so a lost one costs latency, not events.
 ADD_EVENTS = """
 WITH writer AS (SELECT pg_advisory_xact_lock_shared(hashtext($1))),
@@ -100,8 +101,18 @@ added AS (
     SELECT e.* FROM writer, unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bytea[],
                                    $8::jsonb[]) AS e
     RETURNING seq
-)
+),
+queued AS (INSERT INTO outbox_pending (seq) SELECT seq FROM added)
 SELECT pg_notify($2, '') WHERE EXISTS (SELECT FROM added)
+"""
+
+
+# The queue's next numbers first, then their rows: each row is one look-up of the primary key.
+PENDING_ROWS = """
+SELECT o.seq, o.topic, o.key, o.event_type, o.value, o.headers
+FROM (SELECT seq FROM outbox_pending WHERE seq > $2 ORDER BY seq LIMIT $1) AS pending
+JOIN outbox o USING (seq)
+ORDER BY o.seq
 """
 
 
@@ -199,12 +210,7 @@ class OutboxRelay:
                     " SELECT pg_advisory_xact_lock(hashtext($1)) FROM timeout",
                     self.writers_lock, f"{WRITERS_WAIT_MS}ms",
                 )  # fmt: skip
-                return await conn.fetch(
-                    "SELECT seq, topic, key, event_type, value, headers FROM outbox"
-                    " WHERE published_at IS NULL AND parked_reason IS NULL AND seq > $2"
-                    " ORDER BY seq LIMIT $1",
-                    self.batch_size, after,
-                )  # fmt: skip
+                return await conn.fetch(PENDING_ROWS, self.batch_size, after)
         except asyncpg.exceptions.LockNotAvailableError:
             return None
 
@@ -213,8 +219,10 @@ class OutboxRelay:
         log.error("outbox of %s: event %s (%s) parked, the broker refuses it: %r",
                   self.schema, row["seq"], row["event_type"], error)  # fmt: skip
         await conn.execute(
-            "UPDATE outbox SET parked_reason = $2 WHERE seq = $1", row["seq"], repr(error)
-        )
+            "WITH dequeued AS (DELETE FROM outbox_pending WHERE seq = $1)"
+            " UPDATE outbox SET parked_reason = $2 WHERE seq = $1",
+            row["seq"], repr(error),
+        )  # fmt: skip
 
     async def _send(
         self, producer: AIOKafkaProducer, row: asyncpg.Record, spans: bool
@@ -357,8 +365,9 @@ class _InFlight:
 
 
 class Marking:
-    """Marks acknowledged rows published, one statement at a time on a connection of the pool,
-    while the relay reads and sends the next batch: the database's time and the relay's overlap."""
+    """Marks acknowledged rows published (takes them off the queue), one statement at a time on a
+    connection of the pool, while the relay reads and sends the next batch: the database's time
+    and the relay's overlap."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -368,7 +377,7 @@ class Marking:
         await self.done()
         if seqs:
             self._in_flight = asyncio.create_task(self.pool.execute(
-                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", seqs
+                "DELETE FROM outbox_pending WHERE seq = ANY($1::bigint[])", seqs
             ))  # fmt: skip
 
     async def done(self) -> None:
@@ -388,4 +397,4 @@ async def _abandon(reading: "asyncio.Future[Any] | None") -> None:
 
 
 async def pending_count(pool: asyncpg.Pool) -> int:
-    return await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    return await pool.fetchval("SELECT count(*) FROM outbox_pending")

@@ -141,6 +141,7 @@ async def someone_waits_for_an_advisory_lock(pool: asyncpg.Pool) -> bool:
 
 async def unpublished(pool: asyncpg.Pool, ids: Sequence[UUID]) -> int:
     return await pool.fetchval(
-        "SELECT count(*) FROM outbox WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL",
+        "SELECT count(*) FROM outbox JOIN outbox_pending USING (seq)"
+        " WHERE event_id = ANY($1::uuid[])",
         list(ids),
     )

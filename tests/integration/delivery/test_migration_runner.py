@@ -50,7 +50,7 @@ async def test_it_applies_the_shared_tables_then_the_services_and_records_their_
         SCHEMA,
     )
     assert {row["table_name"] for row in tables} == {
-        "schema_migrations", "outbox", "inbox", "idempotency", "things",
+        "schema_migrations", "outbox", "outbox_pending", "inbox", "idempotency", "things",
     }  # fmt: skip
 
 

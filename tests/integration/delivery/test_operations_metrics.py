@@ -69,8 +69,10 @@ async def test_the_outbox_backlog_is_its_unpublished_rows_and_the_age_of_the_old
     await pool.execute("UPDATE outbox SET created_at = now() - interval '90 seconds'"
                        " WHERE seq = (SELECT min(seq) FROM outbox)")  # fmt: skip
     await commit_events(pool, topic, case_event("44", "refused"))
-    await pool.execute("UPDATE outbox SET parked_reason = 'too large'"
-                       " WHERE seq = (SELECT max(seq) FROM outbox)")  # fmt: skip
+    await pool.execute("WITH parked AS (DELETE FROM outbox_pending"
+                       "   WHERE seq = (SELECT max(seq) FROM outbox) RETURNING seq)"
+                       " UPDATE outbox SET parked_reason = 'too large'"
+                       " WHERE seq = (SELECT seq FROM parked)")  # fmt: skip
 
     await observe_outbox(pool, service)
 

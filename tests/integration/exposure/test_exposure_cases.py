@@ -30,7 +30,7 @@ async def test_the_relay_publishes_the_assessment_to_the_broker(service) -> None
     async def published() -> bool:
         return bool(await service.pool.fetchval(
             "SELECT count(*) FROM outbox WHERE event_type = 'exposure.month-assessed'"
-            " AND published_at IS NOT NULL"
+            " AND seq NOT IN (SELECT seq FROM outbox_pending)"
         ))  # fmt: skip
 
     assert await service.eventually(published)
