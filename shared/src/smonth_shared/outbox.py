@@ -276,10 +276,14 @@ class OutboxRelay:
                     await in_flight[0].acknowledged(marking)  # still there if cancelled
                     in_flight.pop(0)
                 if len(rows) < self.batch_size:
-                    # Caught up: once every row sent is marked, the next look starts from the
-                    # first pending row, so that none pending again (unparked, say) is left.
-                    await marking.done()
-                    after = 0
+                    # Caught up. The next look starts from the first pending row, so that none
+                    # pending again (unparked, say) is left, once every row sent is marked; while
+                    # the marking commits, from the last row sent: the rows after it need not
+                    # wait for that commit (B2: freshness), and those being marked are not sent
+                    # twice.
+                    if marking.finished():
+                        await marking.done()  # its error, if any
+                        after = 0
                     await self._wait_for_work(lock_conn)
         finally:
             await _abandon(read_ahead)  # what follows a row not sent is not sent either
@@ -370,6 +374,10 @@ class Marking:
             self._in_flight = asyncio.create_task(self.pool.execute(
                 "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", seqs
             ))  # fmt: skip
+
+    def finished(self) -> bool:
+        """No marking in flight: every row handed to `start` is marked (or its marking failed)."""
+        return self._in_flight is None or self._in_flight.done()
 
     async def done(self) -> None:
         """Once the marking in flight has ended; raises its error."""
