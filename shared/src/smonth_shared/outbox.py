@@ -190,21 +190,14 @@ class OutboxRelay:
         """The pending rows after `after`, once this outbox's writers in flight are done (they
         hold the shared writer lock), so that every row with a lower sequence number is committed
         before any is read. None when a writer stays in flight longer than the lock timeout: new
-        writers queue behind the relay's request, so it gives way rather than stall them."""
+        writers queue behind the relay's request, so it gives way rather than stall them.
+        One statement, a transaction of its own (shared migration 004): one round trip where a
+        transaction of two statements took four."""
         try:
-            async with conn.transaction():
-                # One round trip: the CTE's timeout is set before the lock is asked for.
-                await conn.execute(
-                    "WITH timeout AS (SELECT set_config('lock_timeout', $2, true))"
-                    " SELECT pg_advisory_xact_lock(hashtext($1)) FROM timeout",
-                    self.writers_lock, f"{WRITERS_WAIT_MS}ms",
-                )  # fmt: skip
-                return await conn.fetch(
-                    "SELECT seq, topic, key, event_type, value, headers FROM outbox"
-                    " WHERE published_at IS NULL AND parked_reason IS NULL AND seq > $2"
-                    " ORDER BY seq LIMIT $1",
-                    self.batch_size, after,
-                )  # fmt: skip
+            return await conn.fetch(
+                "SELECT * FROM outbox_committed_pending($1, $2, $3, $4)",
+                self.writers_lock, f"{WRITERS_WAIT_MS}ms", after, self.batch_size,
+            )  # fmt: skip
         except asyncpg.exceptions.LockNotAvailableError:
             return None
 
