@@ -107,15 +107,6 @@ SELECT pg_notify($2, '') WHERE EXISTS (SELECT FROM added)
 """
 
 
-# The queue's next numbers first, then their rows: each row is one look-up of the primary key.
-PENDING_ROWS = """
-SELECT o.seq, o.topic, o.key, o.event_type, o.value, o.headers
-FROM (SELECT seq FROM outbox_pending WHERE seq > $2 ORDER BY seq LIMIT $1) AS pending
-JOIN outbox o USING (seq)
-ORDER BY o.seq
-"""
-
-
 def new_producer(kafka: KafkaAccess, **overrides: object) -> AIOKafkaProducer:
     """The producer every service uses: idempotent and fully acknowledged, so order per key holds
     across retries. No linger: the relay sends a whole batch read from its table before the
@@ -201,16 +192,14 @@ class OutboxRelay:
         """The pending rows after `after`, once this outbox's writers in flight are done (they
         hold the shared writer lock), so that every row with a lower sequence number is committed
         before any is read. None when a writer stays in flight longer than the lock timeout: new
-        writers queue behind the relay's request, so it gives way rather than stall them."""
+        writers queue behind the relay's request, so it gives way rather than stall them.
+        One statement, a transaction of its own (shared migration 005): one round trip where a
+        transaction of two statements took four."""
         try:
-            async with conn.transaction():
-                # One round trip: the CTE's timeout is set before the lock is asked for.
-                await conn.execute(
-                    "WITH timeout AS (SELECT set_config('lock_timeout', $2, true))"
-                    " SELECT pg_advisory_xact_lock(hashtext($1)) FROM timeout",
-                    self.writers_lock, f"{WRITERS_WAIT_MS}ms",
-                )  # fmt: skip
-                return await conn.fetch(PENDING_ROWS, self.batch_size, after)
+            return await conn.fetch(
+                "SELECT * FROM outbox_committed_pending($1, $2, $3, $4)",
+                self.writers_lock, f"{WRITERS_WAIT_MS}ms", after, self.batch_size,
+            )  # fmt: skip
         except asyncpg.exceptions.LockNotAvailableError:
             return None
 
@@ -284,10 +273,14 @@ class OutboxRelay:
                     await in_flight[0].acknowledged(marking)  # still there if cancelled
                     in_flight.pop(0)
                 if len(rows) < self.batch_size:
-                    # Caught up: once every row sent is marked, the next look starts from the
-                    # first pending row, so that none pending again (unparked, say) is left.
-                    await marking.done()
-                    after = 0
+                    # Caught up. The next look starts from the first pending row, so that none
+                    # pending again (unparked, say) is left, once every row sent is marked; while
+                    # the marking commits, from the last row sent: the rows after it need not
+                    # wait for that commit (B2: freshness), and those being marked are not sent
+                    # twice.
+                    if marking.finished():
+                        await marking.done()  # its error, if any
+                        after = 0
                     await self._wait_for_work(lock_conn)
         finally:
             await _abandon(read_ahead)  # what follows a row not sent is not sent either
@@ -379,6 +372,10 @@ class Marking:
             self._in_flight = asyncio.create_task(self.pool.execute(
                 "DELETE FROM outbox_pending WHERE seq = ANY($1::bigint[])", seqs
             ))  # fmt: skip
+
+    def finished(self) -> bool:
+        """No marking in flight: every row handed to `start` is marked (or its marking failed)."""
+        return self._in_flight is None or self._in_flight.done()
 
     async def done(self) -> None:
         """Once the marking in flight has ended; raises its error."""
