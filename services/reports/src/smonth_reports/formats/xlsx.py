@@ -104,20 +104,35 @@ def table_sheet(sheet: Worksheet, formats: Formats, report: Report, table: Table
     sheet.merge_range(0, 0, 0, last, table.title, formats(**TITLE))
     sheet.merge_range(1, 0, 1, last, f"截至{as_of}　{report.campaign.office.name}", formats())
     first_data_row = write_heading(sheet, formats, table, top=2)
+    # A cell's look: its column's number format, the status's fill, bold in a total row.
+    looks: dict[tuple[str | None, str | None, bool], Format] = {}
     for offset, row in enumerate(table.rows):
         total = offset in table.total_rows
         for col, (column, value) in enumerate(zip(table.columns, row, strict=True)):
-            look = dict(GRID)
-            if number_format := NUMBER_FORMATS.get(column.kind):
-                look["num_format"] = number_format
-            if fill := STATUS_FILLS.get(status_of(column, value) or ""):
-                look["bg_color"] = fill
-            if total:
-                look.update(TOTAL)
-            write(sheet, first_data_row + offset, col, excel_value(column, value), formats(**look))
+            key = (
+                NUMBER_FORMATS.get(column.kind),
+                STATUS_FILLS.get(status_of(column, value) or ""),
+                total,
+            )
+            if (look := looks.get(key)) is None:
+                look = looks[key] = data_format(formats, *key)
+            write(sheet, first_data_row + offset, col, excel_value(column, value), look)
     keys = [column.key for column in table.columns]
     sheet.freeze_panes(first_data_row, keys.index("name") + 1 if "name" in keys else 0)
     set_widths(sheet, table)
+
+
+def data_format(formats: Formats, number_format: str | None, fill: str | None, total: bool
+                ) -> Format:  # fmt: skip
+    """A data cell's look: gridded, with its number format, fill and the bold of a total row."""
+    look: dict[str, Any] = dict(GRID)
+    if number_format:
+        look["num_format"] = number_format
+    if fill:
+        look["bg_color"] = fill
+    if total:
+        look.update(TOTAL)
+    return formats(**look)
 
 
 def write_heading(sheet: Worksheet, formats: Formats, table: Table, *, top: int) -> int:
@@ -191,4 +206,6 @@ def shown(column: Column, value: Cell) -> str:
 
 def display_width(text: str) -> int:
     """Columns a text takes: a Chinese character is as wide as two Latin ones."""
+    if text.isascii():  # figures and codes, most of the cells
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
