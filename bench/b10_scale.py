@@ -1,8 +1,8 @@
 """B10: B7 (the summary's JSON, the workbook, the PDF) at 1× and at 10× the units and the tips:
-reports alone, on a database of its own, serving a campaign whose registry holds the units (10×:
-the 32 provinces and copies of the ministries and central enterprises, 1,010 units in all), its
-read model written directly with COPY (at 10×, 1,140,000 tips through HTTP would take half an
-hour) — at both volumes alike, so that only the volume differs."""
+reports alone, on a database of its own, serving a campaign whose registry holds the units (1×: the
+171 units the 2021 notice addressed; 10×: 1,710, the 32 provinces and copies of the ministries and
+central enterprises), its read model written directly with COPY (at 10×, 1,140,000 tips through
+HTTP would take half an hour) — at both volumes alike, so that only the volume differs."""
 
 import asyncio
 import csv
@@ -31,19 +31,31 @@ from smonth_shared.campaign import REGISTRY_COLUMNS, Campaign, load_campaign
 READ_MODEL = ("tips", "progress", "liaisons", "summary_reports", "materials", "cases",
               "compliance", "reminders")  # fmt: skip
 JUNE = datetime(2021, 6, 1, 1, 0, tzinfo=UTC)
+# The units the 2021 notice addressed (../shared/reference/FACTS.md): the 32 provincial-level
+# units, the member units of the State Council Work Safety Committee (the registry's 39) and about
+# 100 central enterprises (the registry names 30 of them) — 171, where the registry holds 101.
+ADDRESSED_2021 = {"province": 32, "ministry": 39, "central_enterprise": 100}
 
 
 def scaled_campaign(folder: Path, factor: int) -> Path:
-    """The 2021 campaign file with a registry of `factor` times its units: the provinces are
-    fixed (GB/T 2260), so the others are copied under codes of their own (M01 → M0101...)."""
+    """The 2021 campaign file with a registry of `factor` times the units the notice addressed:
+    the provinces are fixed (GB/T 2260), so the ministries and the central enterprises are copied
+    under codes of their own (E01 → E0101...), as many of each as the 2021 make-up gives them."""
     shipped = Path(str(resources.files("smonth_shared"))) / "campaigns"
     with (shipped / "units-2021.csv").open(encoding="utf-8-sig", newline="") as source:
         units = list(csv.DictReader(source))
-    others = [unit for unit in units if unit["kind"] != "province"]
-    for index in range(len(units) * (factor - 1)):
-        unit, copy = others[index % len(others)], index // len(others) + 1
-        code = f"{unit['code'][0]}{copy:02d}{unit['code'][1:]}"
-        units.append({**unit, "code": code, "name": f"{unit['name']}（{copy + 1}）"})
+    provinces = sum(unit["kind"] == "province" for unit in units)
+    others = {kind: count for kind, count in ADDRESSED_2021.items() if kind != "province"}
+    # What the provinces cannot grow by goes to the others, in the make-up's proportion.
+    room = sum(ADDRESSED_2021.values()) * factor - provinces
+    wanted = {kind: round(room * count / sum(others.values())) for kind, count in others.items()}
+    wanted[next(iter(wanted))] += room - sum(wanted.values())  # rounding's remainder
+    for kind, count in wanted.items():
+        registered = [unit for unit in units if unit["kind"] == kind]
+        for index in range(count - len(registered)):
+            unit, copy = registered[index % len(registered)], index // len(registered) + 1
+            code = f"{unit['code'][0]}{copy:02d}{unit['code'][1:]}"
+            units.append({**unit, "code": code, "name": f"{unit['name']}（{copy + 1}）"})
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "units.csv").open("w", encoding="utf-8", newline="") as registry:
         writer = csv.DictWriter(registry, fieldnames=REGISTRY_COLUMNS)
@@ -190,6 +202,6 @@ async def run(ctx: Context, figure: Figure, _month: MonthSystem) -> None:
         figure.notes[f"{curve.label} shape"] = {"exponent": exponent, "shape": shape(exponent)}
     png = plot(ctx.results / "b10_scale.png",
                f"B10: the national summary at 1× and {factors[1]}× the units and the tips",
-               "units and tips, × the 2021 month (101 units, "
+               f"units and tips, × the 2021 month ({sum(ADDRESSED_2021.values())} units, "
                f"{ctx.volumes.b10_tips:,} tips at 1×)", volumes, curves)  # fmt: skip
     figure.notes["plot"] = str(png)

@@ -33,7 +33,7 @@ class Volumes:
     # after the other on the system B6 played (a quick run: a start costs a minute on a busy
     # machine, more than the quick volumes themselves).
     b9_fresh_systems: bool
-    b10_tips: int  # B10's tips at 1× (its units at 1× are the registry's)
+    b10_tips: int  # B10's tips at 1× (its units at 1× are the 171 the 2021 notice addressed)
     b10_factor: int  # B10's larger volume: this many times the units and the tips
 
 

@@ -85,8 +85,9 @@ def test_the_exposure_sheet_marks_met_and_missed_months(workbook: Any) -> None:
     for row in sheet.iter_rows(min_row=4):
         for cell in row:
             if isinstance(cell.value, str) and cell.value.split(" ")[0] in ("达标", "未达标"):
-                fills[cell.value.split(" ")[0]] = cell.fill.fgColor.rgb
-    assert fills == {"达标": "00C6EFCE", "未达标": "00FFC7CE"}
+                # ARGB; a spreadsheet paints a solid fill whatever its alpha byte says
+                fills[cell.value.split(" ")[0]] = cell.fill.fgColor.rgb[2:]
+    assert fills == {"达标": "C6EFCE", "未达标": "FFC7CE"}
 
 
 def test_the_workbook_opens_with_the_communique(workbook: Any, detail: dict[str, Any]) -> None:
