@@ -28,6 +28,7 @@ async def test_the_rebuilt_summary_equals_the_live_one(reports: Any) -> None:
         live = await reports.summary(detail="true")
     assert live["tips"]["received"] == len(tips) + 1
     steps: list[tuple[int, int]] = []
+    indexes = await _indexes(reports)
 
     result = await replay(
         reports.service_settings(),
@@ -38,6 +39,7 @@ async def test_the_rebuilt_summary_equals_the_live_one(reports: Any) -> None:
     assert (result.applied, result.skipped) == (applied, 5)
     assert steps[-1] == (applied + 5, applied + 5)
     assert [done for done, _ in steps] == sorted(done for done, _ in steps)
+    assert await _indexes(reports) == indexes  # set aside while the rows went in, and back
     async with reports.running():
         assert await reports.summary(detail="true") == live
         later = reports.progress("E002", date(2021, 7, 2), drills=1)
@@ -69,3 +71,16 @@ async def _send_raw(reports: Any, *values: bytes) -> None:
 
 async def _equals(count: Any, expected: int) -> bool:
     return await count == expected
+
+
+async def _indexes(reports: Any) -> list[tuple[str, str, str | None]]:
+    """Each index of the service's tables, and the constraint it backs."""
+    rows = await reports.pool.fetch(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid),"
+        " pg_get_constraintdef(c.oid) FROM pg_index i"
+        " LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid"
+        " WHERE i.indrelid::regclass::text = ANY($1) ORDER BY 1",
+        ["inbox", "tips"],
+    )
+    assert len(rows) >= 3, rows  # the inbox's key, the tips' key and their campaign index
+    return [tuple(row) for row in rows]

@@ -7,6 +7,7 @@ patterns if anything stricter); whatever they refuse is read again by the contra
 decide, so that a valid event never goes unapplied because of this faster reading.
 """
 
+import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 from uuid import UUID
@@ -15,12 +16,14 @@ import msgspec
 
 from smonth_shared.events import IndustryCode
 
-# RFC 3339 with an offset, read by datetime.fromisoformat: msgspec's own datetimes round digits
+# RFC 3339 with an offset, as a string that _instant reads: msgspec's own datetimes round digits
 # past the microsecond where pydantic's drop them, and a tip must land in the same quarter hour.
-AwareDatetime = Annotated[str, msgspec.Meta(
-    pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
-            r"(Z|[+-][0-9]{2}:[0-9]{2})\Z"
-)]  # fmt: skip
+# Matched here rather than by msgspec.Meta(pattern=...), which took 0.5 µs a time (twice an
+# event) where the compiled pattern's match takes 0.2.
+AwareDatetime = str
+_AWARE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})\Z"
+)
 # The contract's patterns are `^\d{2}$` and `^\d{4}$`; every string of two (four) ASCII digits,
 # and nothing else, refuses a trailing newline and other scripts' digits, which the contract's
 # models then judge. As literals they are looked up where a pattern would run a regex for each
@@ -120,4 +123,6 @@ def tip_row(raw: bytes, seq: int) -> tuple[bool, tuple[object, ...]] | None:
 
 
 def _instant(text: str) -> datetime:
+    if _AWARE.match(text) is None:
+        raise ValueError(f"not RFC 3339 with an offset: {text!r}")
     return datetime.fromisoformat(text)
