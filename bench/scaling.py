@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure  # no pyplot: files only, no display and no global state
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 
 def growth_exponent(volumes: Sequence[float], costs: Sequence[float]) -> float:
@@ -58,13 +58,16 @@ def plot(path: Path, title: str, x_label: str, volumes: Sequence[float],
         axis.plot(volumes, linear, "--", color="grey",
                   label="linear from the smallest" if curve.rising else "constant")  # fmt: skip
         for volume, cost in zip(volumes, curve.costs, strict=True):
-            axis.annotate(f"{cost:,.3g}", (volume, cost), textcoords="offset points",
+            axis.annotate(_plain(cost), (volume, cost), textcoords="offset points",
                           xytext=(4, 6), fontsize=8)  # fmt: skip
         axis.set_xscale("log")
         axis.set_yscale("log")
-        for scale in (axis.xaxis, axis.yaxis):  # 20 and 30, not 2×10¹ and 3×10¹
-            scale.set_major_formatter(_PLAIN)
-            scale.set_minor_formatter(_PLAIN)
+        # The volumes measured, named in full: a log axis's own ticks between them crowd.
+        axis.set_xticks(list(volumes))
+        axis.xaxis.set_major_formatter(_PLAIN)
+        axis.xaxis.set_minor_formatter(NullFormatter())
+        for formatter in (axis.yaxis.set_major_formatter, axis.yaxis.set_minor_formatter):
+            formatter(_PLAIN)  # 20 and 30, not 2×10¹ and 3×10¹
         axis.set_xlabel(x_label)
         axis.set_ylabel(f"{curve.label} ({curve.unit})")
         axis.set_title(f"{curve.label}: {shape(exponent) if curve.rising else _rate(exponent)}",
@@ -78,7 +81,12 @@ def plot(path: Path, title: str, x_label: str, volumes: Sequence[float],
     return path
 
 
-_PLAIN = FuncFormatter(lambda value, _position: f"{value:,.4g}")
+def _plain(value: float) -> str:
+    """2,892 and 114,844 in full; 0.31 and 67.3 to three digits."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+_PLAIN = FuncFormatter(lambda value, _position: _plain(value))
 
 
 def _rate(exponent: float) -> str:
