@@ -273,11 +273,12 @@ class OutboxRelay:
     async def _publish_while_leading(
         self, lock_conn: Connection, producer: AIOKafkaProducer
     ) -> None:
-        """Up to BATCHES_IN_FLIGHT batches in flight: while the broker acknowledges the oldest, the
-        next is read and handed to the producer behind it, which keeps them in order per partition (idempotent, every
-        record acknowledged by all replicas). A batch's acknowledged rows are marked published
-        while the relay goes on; should a row fail, those queued after it are waited for and
-        marked too (the broker has them), and the relay starts over from the first row pending."""
+        """Up to BATCHES_IN_FLIGHT batches in flight: while the broker acknowledges the oldest,
+        the next is read and handed to the producer behind it, which keeps them in order per
+        partition (idempotent, every record acknowledged by all replicas). A batch's acknowledged
+        rows are marked published while the relay goes on; should a row fail, those queued after
+        it are waited for and marked too (the broker has them), and the relay starts over from
+        the first row pending."""
         await lock_conn.add_listener(self.channel, self._on_notify)
         marking = Marking(self.pool)
         read_ahead: asyncio.Future[list[asyncpg.Record] | None] | None = None

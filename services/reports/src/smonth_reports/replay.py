@@ -296,15 +296,19 @@ async def _apply_staged_tips(conn: Connection, inbox: Inbox) -> int:
     """CLAIM_STEPS, then WRITE_STEPS; returns how many events took effect."""
     # Their sorts, hashes and index builds take every tip of the topics: in memory, not on disk.
     await conn.execute("SET LOCAL work_mem = '128MB'; SET LOCAL maintenance_work_mem = '256MB'")
-    for step in CLAIM_STEPS:
-        await conn.execute(step, *((inbox.consumer,) if "$1" in step else ()))
+    await _run_steps(conn, inbox, CLAIM_STEPS)
     async with _indexes_built_after(conn, ("inbox", "tips")):
-        for step in WRITE_STEPS:
-            await conn.execute(step, *((inbox.consumer,) if "$1" in step else ()))
+        await _run_steps(conn, inbox, WRITE_STEPS)
     claimed = await conn.fetchval("SELECT count(*) FROM replay_claims")
     if not isinstance(claimed, int):
         raise RuntimeError("count(*) is a number")
     return claimed
+
+
+async def _run_steps(conn: Connection, inbox: Inbox, steps: tuple[str, ...]) -> None:
+    """Each statement in turn; $1, where a statement has it, is the inbox's consumer."""
+    for step in steps:
+        await conn.execute(step, *((inbox.consumer,) if "$1" in step else ()))
 
 
 @contextlib.asynccontextmanager
@@ -312,8 +316,9 @@ async def _indexes_built_after(conn: Connection, tables: tuple[str, ...]) -> Asy
     """Inside the replay's transaction, once nothing else writes these tables: their indexes
     dropped while the rows go in, and built again after, one sort each instead of an index entry
     a row (PostgreSQL's advice for a bulk load). Inbox 900,000 rows and tips 630,000: 5.9 s
-    with the indexes (written in key order), 3.2 s without them and building them after. Should anything fail, the transaction's
-    rollback brings the indexes back; a duplicate key fails the build, and the replay with it."""
+    with the indexes (written in key order), 3.2 s without them and building them after. Should
+    anything fail, the transaction's rollback brings the indexes back; a duplicate key fails the
+    build, and the replay with it."""
     statements = await conn.fetch(INDEX_STATEMENTS, list(tables))
     for drop, _create in statements:
         await conn.execute(drop)

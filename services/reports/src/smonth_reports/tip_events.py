@@ -22,7 +22,8 @@ from smonth_shared.events import IndustryCode
 # event) where the compiled pattern's match takes 0.2.
 AwareDatetime = str
 _AWARE = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})\Z"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 # The contract's patterns are `^\d{2}$` and `^\d{4}$`; every string of two (four) ASCII digits,
 # and nothing else, refuses a trailing newline and other scripts' digits, which the contract's
